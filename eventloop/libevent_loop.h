@@ -1,0 +1,73 @@
+// The production EventLoop, running on libevent (event_base, epoll on Linux).
+#ifndef LOCALSOCKET_EVENTLOOP_LIBEVENT_LOOP_H_
+#define LOCALSOCKET_EVENTLOOP_LIBEVENT_LOOP_H_
+
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "eventloop/clock.h"
+#include "eventloop/event_loop.h"
+#include "eventloop/loop_base.h"
+
+struct event;
+struct event_base;
+
+namespace eventloop {
+
+namespace internal {
+class LibeventFdWatcher;
+class LibeventSignalWatcher;
+}  // namespace internal
+
+// An EventLoop on a private libevent event_base. Fd watchers and signal watchers are libevent
+// events; timers, posted tasks and before-blocking tasks are kept by the loop itself and run
+// around each call to event_base_loop(EVLOOP_ONCE), in the iteration order documented in
+// event_loop.h. Timers follow the injected Clock: on SystemClock() a blocking wait ends at the
+// next deadline; on any other clock (e.g. a FakeClock) Run() blocks on fds and posts only, and
+// due timers fire on the next iteration after the clock is advanced (FakeClock::Advance, then
+// RunUntilIdle()).
+//
+// Threads: Post() and Quit() may be called from any thread (they only write to an eventfd);
+// everything else, construction and destruction included, belongs to the loop thread.
+// Destroying the loop with live handles is safe: they become inert. Destroying it from inside
+// one of its callbacks is not supported.
+class LibeventLoop : public internal::LoopBase {
+ public:
+  LibeventLoop();                             // Timers on SystemClock().
+  explicit LibeventLoop(const Clock& clock);  // `clock` must outlive the loop.
+  ~LibeventLoop() override;
+
+  // False if the kernel refused the loop's resources (epoll or eventfd, e.g. EMFILE). An
+  // invalid loop returns nullptr from WatchFd/WatchSignal and returns from Run() at once;
+  // timers and tasks still run under RunUntilIdle().
+  bool IsValid() const { return base_ != nullptr; }
+
+  std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t io_events,
+                                     std::function<void(uint32_t ready)> on_ready) override;
+  std::unique_ptr<SignalWatcher> WatchSignal(int signo, std::function<void()> on_signal) override;
+  void Run() override;
+
+ protected:
+  void WaitForIo(std::optional<Duration> timeout) override;
+  void WakeUp() override;
+  bool SleepsTowardsTimers() const override;
+
+ private:
+  friend class internal::LibeventFdWatcher;
+  friend class internal::LibeventSignalWatcher;
+
+  static void OnWakeUp(int fd, short what, void* arg);  // NOLINT(runtime/int): libevent's type
+  void ReleaseSignalOwnership();
+
+  event_base* base_ = nullptr;
+  int wake_fd_ = -1;                // eventfd written by WakeUp().
+  event* wake_event_ = nullptr;     // Drains wake_fd_.
+  event* timeout_event_ = nullptr;  // Ends a blocking wait at the next timer deadline.
+  std::set<internal::LibeventFdWatcher*> fd_watchers_;
+  std::set<internal::LibeventSignalWatcher*> signal_watchers_;
+};
+
+}  // namespace eventloop
+
+#endif  // LOCALSOCKET_EVENTLOOP_LIBEVENT_LOOP_H_

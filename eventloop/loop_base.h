@@ -1,0 +1,117 @@
+// Internal: the parts of an EventLoop that do not depend on how I/O is polled. Both the
+// production LibeventLoop and the testing FakeEventLoop derive from it, so timer ordering,
+// posted tasks, before-blocking tasks, Run/RunUntilIdle/Quit and handle lifetimes behave
+// identically on both. Not part of the public API.
+#ifndef LOCALSOCKET_EVENTLOOP_LOOP_BASE_H_
+#define LOCALSOCKET_EVENTLOOP_LOOP_BASE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "eventloop/event_loop.h"
+
+namespace eventloop {
+namespace internal {
+
+class TimerImpl;
+class BeforeBlockingTaskImpl;
+
+// Implements everything of EventLoop but the polling of fds and signals (iteration step 1,
+// see event_loop.h), which derived classes provide through WaitForIo() and WakeUp().
+class LoopBase : public EventLoop {
+ public:
+  ~LoopBase() override;  // Makes the timers and before-blocking tasks still alive inert.
+
+  std::unique_ptr<Timer> CreateTimer(std::function<void()> on_fire) override;
+  void Post(std::function<void()> task) override;
+  void PostDelayed(Duration delay, std::function<void()> task) override;
+  void Run() override;
+  void RunUntilIdle() override;
+  void Quit() override;
+  std::unique_ptr<BeforeBlockingTask> CreateBeforeBlockingTask(std::function<void()> run) override;
+  // Public as in EventLoop: callers holding the concrete loop type use it too.
+  const Clock& clock() const override { return clock_; }
+
+ protected:
+  // `clock` must outlive the loop.
+  explicit LoopBase(const Clock& clock);
+
+  // Iteration step 1: waits up to `timeout` for I/O (nullopt: no limit; zero: just poll) and
+  // dispatches ready fd and signal watchers. Returns early when WakeUp() is called.
+  virtual void WaitForIo(std::optional<Duration> timeout) = 0;
+  // Interrupts a blocked WaitForIo(). Called from any thread. Not pure: while ~LoopBase
+  // destroys queued tasks, one may still call Post() or Quit(), which then reach this no-op.
+  virtual void WakeUp() {}
+  // Whether a blocking wait may sleep towards the next timer deadline. False for clocks the
+  // loop cannot observe advancing by itself (anything but SystemClock()).
+  virtual bool SleepsTowardsTimers() const = 0;
+
+  // True while Run() or RunUntilIdle() is active (used to refuse nested runs).
+  bool running() const { return running_; }
+  void set_running(bool running) { running_ = running; }
+  // Consumes a pending Quit(): true if there was one.
+  bool TakeQuitRequest() { return quit_requested_.exchange(false); }
+
+  // Runs non-blocking iterations as RunUntilIdle() does (without the nesting check), at most
+  // `max_iterations`. Returns false if it stopped because of that cap.
+  bool RunUntilIdleIterations(uint64_t max_iterations);
+  // Runs one iteration as Run() does, but without blocking in step 1. Returns true if it ran
+  // any timer or task.
+  bool RunNonBlockingIteration() { return RunIteration(Duration::zero(), std::nullopt); }
+  // The earliest timer deadline, if any timer is armed.
+  std::optional<TimePoint> NextTimerDeadline() const;
+  // True if a posted task or before-blocking task is waiting.
+  bool HasPendingTasks() const;
+
+ private:
+  friend class TimerImpl;
+  friend class BeforeBlockingTaskImpl;
+  using TimerKey = std::pair<TimePoint, uint64_t>;  // (deadline, start sequence)
+
+  // One iteration: step 1 with `timeout`, then steps 2 to 4. Timers fire only if their
+  // deadline <= timer_cutoff.first and their start sequence < timer_cutoff.second. Returns true if
+  // it ran any timer or task. A `timer_cutoff` of nullopt means (Now() after step 1, next start
+  // sequence).
+  bool RunIteration(std::optional<Duration> timeout, std::optional<TimerKey> timer_cutoff);
+  bool FireDueTimers(TimerKey cutoff);
+  bool RunPostedTasks();
+  bool RunBeforeBlockingTasks();
+  // The timeout for a blocking step 1: zero when work is already waiting.
+  std::optional<Duration> BlockingTimeout() const;
+
+  // Timer and before-blocking bookkeeping, used by their handles.
+  TimerKey ArmTimer(TimerImpl* timer, TimePoint deadline);
+  void DisarmTimer(const TimerKey& key);
+  uint64_t ScheduleBeforeBlocking(BeforeBlockingTaskImpl* task);
+  void UnscheduleBeforeBlocking(uint64_t sequence);
+
+  const Clock& clock_;
+  bool running_ = false;
+  std::atomic<bool> quit_requested_{false};
+
+  uint64_t next_timer_sequence_ = 0;
+  std::map<TimerKey, TimerImpl*> armed_timers_;
+  std::set<TimerImpl*> timers_;  // Every live timer handle, to make them inert at destruction.
+  uint64_t next_delayed_task_id_ = 0;
+  std::map<uint64_t, std::unique_ptr<Timer>> delayed_tasks_;  // Owned PostDelayed timers.
+
+  mutable std::mutex posted_mutex_;
+  std::deque<std::function<void()>> posted_tasks_;  // Guarded by posted_mutex_.
+
+  uint64_t next_before_blocking_sequence_ = 0;
+  std::map<uint64_t, BeforeBlockingTaskImpl*> scheduled_before_blocking_;
+  std::set<BeforeBlockingTaskImpl*> before_blocking_tasks_;  // Every live handle.
+};
+
+}  // namespace internal
+}  // namespace eventloop
+
+#endif  // LOCALSOCKET_EVENTLOOP_LOOP_BASE_H_

@@ -1,0 +1,224 @@
+// Qt-style signals holding plain std::function slots.
+//
+//   ipc::Signal<int> changed;
+//   ipc::Connection c = changed.Connect([](int v) { ... });
+//   changed.Emit(42);    // runs every connected slot, in connection order
+//   c.Disconnect();
+//
+// Re-entrancy. During Emit a slot may:
+//   - Disconnect any connection, its own included. A slot disconnected before its turn in the
+//     running Emit does not run; the callable of a slot disconnected while it runs stays alive
+//     until it returns.
+//   - Connect new slots. They run from the next Emit on (a nested Emit started after the
+//     Connect is such a next Emit); the running Emit never calls them.
+//   - Emit the same signal again (nested Emit). Each nested Emit runs the slots connected at
+//     the time it starts, skipping the disconnected ones.
+//   - Destroy the object that owns the Signal. The running Emit (and every enclosing one) then
+//     returns as soon as the current slot returns, without touching the destroyed Signal.
+// Disconnected slots are removed at once when no Emit is running, else after the outermost
+// Emit returns.
+//
+// Threads: single-threaded by design. A Signal, every Connection to it and every call that
+// reaches it (Connect, Emit, Disconnect, connected(), destruction) must be used on one thread
+// at a time, normally the thread of the event loop that drives the owning object. There is no
+// locking and no thread check.
+#ifndef LOCALSOCKET_IPC_SIGNAL_H_
+#define LOCALSOCKET_IPC_SIGNAL_H_
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace ipc {
+
+template <typename... Args>
+class Signal;
+
+namespace signal_internal {
+
+// One connected slot. `connected` turns false on Disconnect or when the Signal is destroyed.
+struct SlotBase {
+  virtual ~SlotBase() = default;
+  bool connected = true;
+};
+
+template <typename... Args>
+struct Slot final : SlotBase {
+  explicit Slot(std::function<void(Args...)> f) : fn(std::move(f)) {}
+  std::function<void(Args...)> fn;
+};
+
+// The slot list, shared by the Signal (owner), the running Emits (strong references, so a slot
+// may destroy the Signal) and Connections (weak references, so they may outlive it).
+class SignalCore {
+ public:
+  // Marks `slot` disconnected and drops it from the list, at once when no Emit is running,
+  // else after the outermost Emit. The entry is released only after the list is consistent
+  // again, so a slot callable whose destructor reaches this Signal sees a valid list.
+  void Disconnect(const std::shared_ptr<SlotBase>& slot) {
+    if (!slot->connected) return;
+    slot->connected = false;
+    if (emit_depth > 0) {
+      needs_compaction = true;
+      return;
+    }
+    std::shared_ptr<SlotBase> doomed;
+    for (auto it = slots.begin(); it != slots.end(); ++it) {
+      if (*it == slot) {
+        doomed = std::move(*it);
+        slots.erase(it);
+        break;
+      }
+    }
+  }  // `doomed` released here, after the erase.
+
+  // Disconnects every slot (see Disconnect).
+  void DisconnectAll() {
+    for (const auto& slot : slots) slot->connected = false;
+    if (emit_depth > 0) {
+      needs_compaction = !slots.empty();
+      return;
+    }
+    std::vector<std::shared_ptr<SlotBase>> doomed;
+    doomed.swap(slots);
+  }  // `doomed` released here, after `slots` became empty.
+
+  // Drops the disconnected entries. Called when no Emit is running.
+  void Compact() {
+    needs_compaction = false;
+    std::vector<std::shared_ptr<SlotBase>> old;
+    old.swap(slots);
+    for (auto& slot : old) {
+      if (slot->connected) slots.push_back(std::move(slot));
+    }
+  }  // Disconnected entries (still in `old`) released here, after `slots` is rebuilt.
+
+  size_t ConnectedCount() const {
+    size_t n = 0;
+    for (const auto& slot : slots) n += slot->connected ? 1 : 0;
+    return n;
+  }
+
+  std::vector<std::shared_ptr<SlotBase>> slots;  // connection order
+  int emit_depth = 0;                            // number of Emits running
+  bool needs_compaction = false;                 // a slot was disconnected while an Emit ran
+  bool alive = true;                             // false once the Signal is destroyed
+};
+
+}  // namespace signal_internal
+
+// A handle to one slot's connection to a Signal. Copyable: copies share the same connection,
+// so Disconnect through any copy disconnects it for all. Destroying a Connection does not
+// disconnect. A Connection may outlive its Signal: it then reports connected() false and
+// Disconnect() does nothing. Holds only weak references: it never keeps the Signal or the slot
+// callable alive. Same thread as the Signal (see the file comment).
+class Connection {
+ public:
+  // Not connected to anything.
+  Connection() = default;
+
+  // Disconnects the slot: it is never called again, not even later in an Emit that is running
+  // (see the file comment). A no-op when already disconnected or when the Signal is gone.
+  void Disconnect() {
+    std::shared_ptr<signal_internal::SignalCore> core = core_.lock();
+    std::shared_ptr<signal_internal::SlotBase> slot = slot_.lock();
+    core_.reset();
+    slot_.reset();
+    if (core && slot) core->Disconnect(slot);
+  }
+
+  // True while the slot is connected: false for a default-constructed Connection, once
+  // disconnected (through any copy, or by DisconnectAll) and once the Signal is destroyed.
+  bool connected() const {
+    std::shared_ptr<signal_internal::SignalCore> core = core_.lock();
+    std::shared_ptr<signal_internal::SlotBase> slot = slot_.lock();
+    return core && core->alive && slot && slot->connected;
+  }
+
+ private:
+  template <typename... Args>
+  friend class Signal;
+
+  Connection(std::weak_ptr<signal_internal::SignalCore> core,
+             std::weak_ptr<signal_internal::SlotBase> slot)
+      : core_(std::move(core)), slot_(std::move(slot)) {}
+
+  std::weak_ptr<signal_internal::SignalCore> core_;
+  std::weak_ptr<signal_internal::SlotBase> slot_;
+};
+
+// A list of slots called by Emit(args...) in connection order. Neither copyable nor movable
+// (Connections refer to it). Destroying it disconnects every slot and releases the slot
+// callables (immediately, or after the running Emit's current slot returns). Single-threaded:
+// see the file comment.
+template <typename... Args>
+class Signal {
+ public:
+  Signal() : core_(std::make_shared<signal_internal::SignalCore>()) {}
+  Signal(const Signal&) = delete;
+  Signal& operator=(const Signal&) = delete;
+  ~Signal() {
+    core_->alive = false;
+    // Disconnects all; when an Emit is running it holds `core_` and stops after the current
+    // slot, since `alive` is false.
+    core_->DisconnectAll();
+  }
+
+  // Appends `slot` to the list; it runs from the next Emit on. An empty std::function is not
+  // connected (the returned Connection is not connected). The callable is destroyed when the
+  // slot is disconnected (after it returns, if it is running) or the Signal is destroyed.
+  Connection Connect(std::function<void(Args...)> slot) {
+    if (!slot) return Connection();
+    auto entry = std::make_shared<signal_internal::Slot<Args...>>(std::move(slot));
+    core_->slots.push_back(entry);
+    return Connection(core_, entry);
+  }
+
+  // Calls every slot connected when the call starts, in connection order, each with `args...`
+  // (passed as lvalues, so every slot sees the same values; nothing is moved from). Skips slots
+  // disconnected meanwhile. Returns early, touching nothing of the Signal, when a slot destroys
+  // the Signal.
+  void Emit(Args... args) {
+    // The strong reference keeps the list valid even if a slot destroys the Signal.
+    std::shared_ptr<signal_internal::SignalCore> core = core_;
+    EmitScope scope(core.get());
+    // Entries are only appended while an Emit runs, so indices stay valid; entries appended
+    // during this Emit are beyond `count`.
+    const size_t count = core->slots.size();
+    for (size_t i = 0; i < count && core->alive; ++i) {
+      // A copy, so the callable outlives its own Disconnect while running.
+      std::shared_ptr<signal_internal::SlotBase> slot = core->slots[i];
+      if (!slot->connected) continue;
+      static_cast<signal_internal::Slot<Args...>&>(*slot).fn(args...);
+    }
+  }
+
+  // Disconnects every slot, as Connection::Disconnect on each.
+  void DisconnectAll() { core_->DisconnectAll(); }
+
+  // Number of slots currently connected (disconnected slots not yet removed do not count).
+  size_t slot_count() const { return core_->ConnectedCount(); }
+
+ private:
+  // Counts running Emits; the outermost one removes the slots disconnected meanwhile.
+  class EmitScope {
+   public:
+    explicit EmitScope(signal_internal::SignalCore* core) : core_(core) { ++core_->emit_depth; }
+    EmitScope(const EmitScope&) = delete;
+    EmitScope& operator=(const EmitScope&) = delete;
+    ~EmitScope() {
+      if (--core_->emit_depth == 0 && core_->needs_compaction) core_->Compact();
+    }
+
+   private:
+    signal_internal::SignalCore* core_;
+  };
+
+  std::shared_ptr<signal_internal::SignalCore> core_;
+};
+
+}  // namespace ipc
+
+#endif  // LOCALSOCKET_IPC_SIGNAL_H_

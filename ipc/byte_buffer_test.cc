@@ -1,0 +1,140 @@
+#include "ipc/byte_buffer.h"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace ipc {
+namespace internal {
+namespace {
+
+std::string ReadAllFrom(ByteBuffer& buffer) {
+  std::string out(buffer.size(), '\0');
+  EXPECT_EQ(buffer.Read(out.data(), out.size()), out.size());
+  return out;
+}
+
+std::string Gathered(const ByteBuffer& buffer, size_t max_iov, size_t max_bytes) {
+  iovec iov[16];
+  const size_t n = buffer.GatherFront(iov, std::min<size_t>(max_iov, 16), max_bytes);
+  std::string out;
+  for (size_t i = 0; i < n; ++i)
+    out.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+  return out;
+}
+
+TEST(ByteBufferTest, StartsEmpty) {
+  ByteBuffer buffer;
+  EXPECT_TRUE(buffer.empty());
+  EXPECT_EQ(buffer.size(), 0u);
+  char c;
+  EXPECT_EQ(buffer.Peek(&c, 1), 0u);
+  EXPECT_EQ(buffer.Find('\n', 100), ByteBuffer::npos);
+}
+
+TEST(ByteBufferTest, AppendPeekReadAcrossBlocks) {
+  ByteBuffer buffer;
+  std::string data;
+  for (size_t i = 0; i < 3 * ByteBuffer::kBlockSize + 17; ++i)
+    data.push_back(static_cast<char>(i * 7));
+  // Small appends that straddle block boundaries.
+  for (size_t offset = 0; offset < data.size(); offset += 1000) {
+    buffer.Append(std::string_view(data).substr(offset, 1000));
+  }
+  ASSERT_EQ(buffer.size(), data.size());
+  std::string head(10, '\0');
+  EXPECT_EQ(buffer.Peek(head.data(), 10), 10u);
+  EXPECT_EQ(head, data.substr(0, 10));
+  EXPECT_EQ(buffer.size(), data.size());  // Peek does not consume.
+  buffer.Consume(5);
+  EXPECT_EQ(ReadAllFrom(buffer), data.substr(5));
+  EXPECT_TRUE(buffer.empty());
+}
+
+TEST(ByteBufferTest, ConsumeMoreThanStoredEmptiesIt) {
+  ByteBuffer buffer;
+  buffer.Append("abc");
+  buffer.Consume(100);
+  EXPECT_TRUE(buffer.empty());
+  buffer.Append("de");
+  EXPECT_EQ(ReadAllFrom(buffer), "de");
+}
+
+TEST(ByteBufferTest, PrepareAndCommitAppendForDirectReads) {
+  ByteBuffer buffer;
+  buffer.Append("xy");
+  iovec space = buffer.PrepareAppend(4);
+  ASSERT_GE(space.iov_len, 4u);
+  std::memcpy(space.iov_base, "1234", 4);
+  buffer.CommitAppend(4);
+  EXPECT_EQ(buffer.size(), 6u);
+  space = buffer.PrepareAppend(ByteBuffer::kBlockSize);  // More than the tail has: new block.
+  ASSERT_GE(space.iov_len, ByteBuffer::kBlockSize);
+  buffer.CommitAppend(0);  // Nothing read: the block is released.
+  EXPECT_EQ(ReadAllFrom(buffer), "xy1234");
+}
+
+TEST(ByteBufferTest, GatherFrontRespectsIovAndByteLimits) {
+  ByteBuffer buffer;
+  const std::string big(ByteBuffer::kBlockSize, 'a');
+  buffer.Append(big);    // Fills block 1 exactly.
+  buffer.Append("bcd");  // Block 2.
+  EXPECT_EQ(Gathered(buffer, 16, 1000000), big + "bcd");
+  EXPECT_EQ(Gathered(buffer, 1, 1000000), big);
+  EXPECT_EQ(Gathered(buffer, 16, ByteBuffer::kBlockSize + 2), big + "bc");
+  EXPECT_EQ(Gathered(buffer, 16, 3), "aaa");
+  EXPECT_EQ(Gathered(buffer, 16, 0), "");
+}
+
+TEST(ByteBufferTest, FindHonoursLimitAndBlockBoundaries) {
+  ByteBuffer buffer;
+  buffer.Append(std::string(ByteBuffer::kBlockSize - 1, 'x'));
+  buffer.Append("y\nz\n");
+  EXPECT_EQ(buffer.Find('\n', buffer.size()), ByteBuffer::kBlockSize);
+  EXPECT_EQ(buffer.Find('\n', ByteBuffer::kBlockSize), ByteBuffer::npos);  // Limit excludes it.
+  EXPECT_EQ(buffer.Find('\n', ByteBuffer::kBlockSize + 1), ByteBuffer::kBlockSize);
+  buffer.Consume(ByteBuffer::kBlockSize + 1);
+  EXPECT_EQ(buffer.Find('\n', 100), 1u);
+  EXPECT_EQ(buffer.Find('q', 100), ByteBuffer::npos);
+}
+
+TEST(ByteBufferTest, RandomOperationsMatchAString) {
+  std::mt19937 rng(1234);
+  ByteBuffer buffer;
+  std::string model;
+  for (int step = 0; step < 20000; ++step) {
+    const int op = static_cast<int>(rng() % 4);
+    if (op == 0) {
+      std::string chunk(rng() % 5000, '\0');
+      for (char& c : chunk) c = static_cast<char>(rng());
+      buffer.Append(chunk);
+      model += chunk;
+    } else if (op == 1) {
+      const size_t n = rng() % 7000;
+      std::string out(n, '\0');
+      out.resize(buffer.Read(out.data(), n));
+      ASSERT_EQ(out, model.substr(0, out.size()));
+      model.erase(0, out.size());
+    } else if (op == 2) {
+      iovec space = buffer.PrepareAppend(rng() % 3000);
+      const size_t n = rng() % (std::min<size_t>(space.iov_len, 4000) + 1);
+      for (size_t i = 0; i < n; ++i) static_cast<char*>(space.iov_base)[i] = static_cast<char>(i);
+      buffer.CommitAppend(n);
+      for (size_t i = 0; i < n; ++i) model.push_back(static_cast<char>(i));
+    } else {
+      const size_t limit = rng() % 10000;
+      const size_t newline = model.find('\n');
+      ASSERT_EQ(buffer.Find('\n', limit),
+                newline < limit && newline < model.size() ? newline : ByteBuffer::npos);
+    }
+    ASSERT_EQ(buffer.size(), model.size());
+  }
+  EXPECT_EQ(ReadAllFrom(buffer), model);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace ipc

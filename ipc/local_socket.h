@@ -1,0 +1,330 @@
+// ipc::LocalSocket: a Unix-domain stream socket client (or an accepted server-side
+// connection) with the observable behaviour of Qt's QLocalSocket on Linux, minus Qt's bugs.
+// See QT_BEHAVIOR.md-derived notes in README.md ("Differences from Qt") for the deliberate
+// differences.
+//
+// States: kUnconnected -> kConnecting -> kConnected -> kClosing -> kUnconnected. The
+// transitions are modelled explicitly (ipc/connection_state_machine.h holds the table).
+//
+// Signals (plain std::function slots, ipc/signal.h), in the order Qt emits them:
+//   connect ok:        state_changed(kConnecting), state_changed(kConnected), connected
+//                      (all before ConnectToServer returns when the kernel answers at once)
+//   connect fails:     state_changed(kConnecting), error_occurred(e), state_changed(kUnconnected)
+//   disconnect:        state_changed(kClosing), [bytes_written...], state_changed(kUnconnected),
+//                      read_channel_finished, disconnected
+//   Close():           about_to_close, then as disconnect
+//   Abort():           state_changed(kUnconnected), read_channel_finished, disconnected,
+//                      about_to_close
+//   peer closed:       [ready_read], error_occurred(kPeerClosed), state_changed(kClosing),
+//                      state_changed(kUnconnected), read_channel_finished, disconnected
+//
+// Errors: whenever error_occurred(e) is emitted, error() == e and error_string() are already
+// set. Misuse that fails synchronously (Write when not writable, a rejected
+// SetSocketDescriptor, reads on a write-only socket) and timed-out waits set error() and
+// error_string() without emitting. error_string() reads "<Class>::<Function>: <cause>[:
+// <strerror text>]". The errno -> Error mapping:
+//   connect:  ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG -> kServerNotFound; ECONNREFUSED, EINVAL,
+//             EPROTOTYPE -> kConnectionRefused; EACCES, EPERM -> kSocketAccess; ETIMEDOUT ->
+//             kSocketTimeout; EMFILE, ENFILE, ENOBUFS, ENOMEM -> kSocketResource; EAGAIN (full
+//             backlog) -> retried on a backoff timer until the connect timeout, then
+//             kSocketTimeout; EINTR, EINPROGRESS -> in progress; anything else -> kUnknown.
+//             An empty name or one too long for sun_path -> kServerNotFound.
+//   socket(): EMFILE, ENFILE, ENOBUFS, ENOMEM -> kSocketResource; EACCES, EPERM ->
+//             kSocketAccess; anything else -> kUnsupportedSocketOperation.
+//   send/recv: EPIPE, ECONNRESET, EOF -> kPeerClosed; ETIMEDOUT -> kSocketTimeout; ENOBUFS,
+//             ENOMEM -> kSocketResource; EMSGSIZE -> kDatagramTooLarge; else kConnection.
+//
+// Re-entrancy: any slot may destroy the socket (the emitter then touches nothing), or start a
+// new operation on it (Abort, Close, DisconnectFromServer, ConnectToServer,
+// SetSocketDescriptor): the rest of the interrupted signal sequence is then dropped, and
+// `disconnected` is emitted at most once per connection. A slot may reconnect inside
+// `disconnected`. ready_read and bytes_written are never emitted re-entrantly: data that
+// arrives (or bytes flushed) during such a slot are reported by one more emission right after
+// the outermost slot returns.
+//
+// Writes are buffered: Write appends and returns the full size; the buffer is flushed before
+// the loop next blocks (one gathered sendmsg for many small writes), by Flush() and by the
+// waits. Sockets are written only with sendmsg(MSG_NOSIGNAL): a closed peer is an error, never
+// a SIGPIPE.
+//
+// Threads and lifetimes: loop-thread only. `loop` should outlive the socket (one that outlives
+// it becomes inert); `os` must outlive it. Neither copyable nor movable.
+#ifndef LOCALSOCKET_IPC_LOCAL_SOCKET_H_
+#define LOCALSOCKET_IPC_LOCAL_SOCKET_H_
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "eventloop/event_loop.h"
+#include "ipc/byte_buffer.h"
+#include "ipc/os_calls.h"
+#include "ipc/signal.h"
+
+namespace ipc {
+
+class LocalServer;
+
+class LocalSocket {
+ public:
+  enum class State { kUnconnected, kConnecting, kConnected, kClosing };
+  enum class Error {
+    kNone,
+    kConnectionRefused,
+    kPeerClosed,
+    kServerNotFound,
+    kSocketAccess,
+    kSocketResource,
+    kSocketTimeout,
+    kDatagramTooLarge,
+    kConnection,
+    kUnsupportedSocketOperation,
+    kOperation,
+    kUnknown,
+    kAddressInUse /* LocalServer only */
+  };
+  enum OpenMode : uint32_t { kNotOpen = 0, kReadOnly = 1, kWriteOnly = 2, kReadWrite = 3 };
+  enum SocketOption : uint32_t { kNoOptions = 0, kAbstractNamespace = 1 };
+
+  // `loop` should outlive the socket (else it becomes inert); `os` must outlive it.
+  explicit LocalSocket(eventloop::EventLoop& loop, OsCalls& os = RealOsCalls());
+  LocalSocket(const LocalSocket&) = delete;
+  LocalSocket& operator=(const LocalSocket&) = delete;
+  // Aborts an open connection (unflushed writes are dropped) and emits nothing.
+  ~LocalSocket();
+
+  // The name used by the next ConnectToServer(). Ignored unless kUnconnected.
+  void SetServerName(std::string_view name);
+  // The name as given; cleared when the socket returns to kUnconnected.
+  const std::string& server_name() const;
+  // The resolved path (or abstract name) once connected; empty otherwise.
+  const std::string& full_server_name() const;
+  // kNoOptions or kAbstractNamespace; other bits make the call ignored. Used from the next
+  // ConnectToServer().
+  void SetSocketOptions(uint32_t options);
+  uint32_t socket_options() const;
+  // Bounds a connect the kernel cannot complete at once (full backlog): -1 = no limit, 0 =
+  // fail at once. Default 30000. Measured on the loop's clock.
+  void SetConnectTimeout(int msecs);
+  int connect_timeout() const;
+
+  // Connects to server_name() (resolved as in README.md "Names"). From kUnconnected only: in
+  // any other state it emits error_occurred(kOperation) and changes nothing else. The outcome
+  // is synchronous when the kernel answers at once; a full backlog keeps the socket
+  // kConnecting and retries on a backoff timer. `open_mode` must be kReadOnly, kWriteOnly or
+  // kReadWrite (else kOperation, nothing emitted).
+  void ConnectToServer(uint32_t open_mode = kReadWrite);
+  // SetServerName(name) (only when kUnconnected), then ConnectToServer(open_mode).
+  void ConnectToServer(std::string_view name, uint32_t open_mode = kReadWrite);
+  // Graceful: kConnected -> kClosing, flushes the write buffer, then kUnconnected. The device
+  // stays open: unread data stays readable. In kConnecting it cancels the attempt.
+  void DisconnectFromServer();
+  // Half-close: flushes, then shutdown(SHUT_WR); keeps reading. Later writes fail (kOperation).
+  void ShutdownWrite();
+  // Immediate: drops the write buffer, closes the connection and the device.
+  void Abort();
+  // about_to_close, closes the device (unread data is dropped), then disconnects gracefully
+  // (pending writes are still delivered).
+  void Close();
+  // Adopts a connected AF_UNIX stream socket, from kUnconnected only, without emitting
+  // anything; makes it non-blocking. Only State::kConnected is accepted (else false,
+  // kOperation); the fd must be a connected AF_UNIX stream socket (else false,
+  // kUnsupportedSocketOperation). On success the socket owns the fd (closed on disconnect,
+  // Abort, Close, destruction) and full_server_name() is the peer's address as getpeername
+  // reports it; on failure the fd and the socket are untouched (but error()).
+  bool SetSocketDescriptor(int fd, State state = State::kConnected,
+                           uint32_t open_mode = kReadWrite);
+  // The connected fd; -1 when unconnected or still connecting.
+  int socket_descriptor() const;
+
+  State state() const;
+  Error error() const;
+  // Empty until the first error.
+  const std::string& error_string() const;
+  // True in kConnected and kClosing.
+  bool IsValid() const;
+  // True from connection until Close()/Abort() (also after a disconnect or peer close).
+  bool IsOpen() const;
+  uint32_t open_mode() const;
+
+  // Appends to the write buffer and returns data.size(); -1 and kOperation when not writable
+  // (not connected, read-only, closed, or after ShutdownWrite).
+  int64_t Write(std::string_view data);
+  // Reads up to `max_size` buffered bytes. Returns the count; 0 when nothing is buffered on a
+  // connected socket; -1 when nothing is buffered and the connection is gone, or on misuse
+  // (not open, write-only, negative size: kOperation).
+  int64_t Read(char* data, int64_t max_size);
+  std::string Read(int64_t max_size);
+  std::string ReadAll();
+  // Reads up to and including the next '\n', at most `max_size` bytes (0 = no limit); without
+  // a newline, what is buffered (up to `max_size`).
+  std::string ReadLine(int64_t max_size = 0);
+  // Like Read without consuming.
+  std::string Peek(int64_t max_size) const;
+  int64_t BytesAvailable() const;
+  int64_t BytesToWrite() const;
+  bool CanReadLine() const;
+  // True when nothing is buffered for reading.
+  bool AtEnd() const;
+  // Writes as much of the write buffer as the kernel takes now (emitting bytes_written).
+  // True if anything was written.
+  bool Flush();
+  int64_t read_buffer_size() const;
+  // 0 = unlimited (default). When the read buffer holds `size` bytes, reading from the fd
+  // pauses (the kernel applies back-pressure; nothing is lost) until the data is read.
+  void SetReadBufferSize(int64_t size);
+
+  // Blocking waits; usable without running the loop. `msecs` is measured on the loop's clock
+  // (-1 = no limit). A timed-out wait returns false and sets error() to kSocketTimeout, emits
+  // nothing and leaves the state alone. Each wait flushes pending writes while it waits. If a
+  // slot destroys the socket during a wait, the wait returns false.
+  // kConnected -> true; kConnecting -> true once connected; else false at once.
+  bool WaitForConnected(int msecs = 30000);
+  // True once new data arrived during the call (ready_read is emitted first); data already
+  // buffered does not count. Waits for a pending connect first, within the same budget.
+  bool WaitForReadyRead(int msecs = 30000);
+  // False at once if nothing is pending; else true once a chunk went out (bytes_written).
+  bool WaitForBytesWritten(int msecs = 30000);
+  // kConnected/kClosing: true once kUnconnected (reading to notice the close); else false.
+  // WaitForReadyRead and WaitForDisconnected return false at once (kOperation) when the read
+  // buffer is full (SetReadBufferSize) and nothing is left to write: nothing could arrive.
+  bool WaitForDisconnected(int msecs = 30000);
+
+  Signal<> connected;
+  Signal<> disconnected;
+  Signal<Error> error_occurred;
+  Signal<State> state_changed;
+  Signal<> ready_read;
+  Signal<int64_t> bytes_written;
+  Signal<> about_to_close;
+  Signal<> read_channel_finished;
+
+ private:
+  friend class LocalServer;
+  struct Life {
+    bool alive = true;
+  };
+  class SequenceGuard;
+  class Deadline;
+  enum class ConnectPhase { kNone, kInProgress, kBackoff };
+
+  // Connecting (local_socket.cc).
+  void StartConnect();
+  void TryConnect();
+  void OnConnectTimer();
+  void CompleteConnect();
+  void FailConnect(Error error, const std::string& cause, int err);
+
+  // Teardown (local_socket.cc).
+  void ConnectionLost(bool eof, Error error, const std::string& error_string);
+  void FinishDisconnect();
+  void CancelConnecting();
+  void CloseDescriptor();
+  void CloseDevice();
+  void ResetConnectionData();
+  void ClearNames();
+  // Changes state_ (the only place that does) and emits state_changed. Callers take the new
+  // state from the transition table (ipc/connection_state_machine.h).
+  void Enter(State state);
+  void SetError(Error error, std::string error_string);
+  void EmitError(Error error, std::string error_string);
+  // Marks the start of an operation that begins a new signal sequence (rule 6 above). The
+  // interrupted sequence's deferred ready_read/bytes_written (decision #7) are dropped with it;
+  // what arrives or is sent afterwards belongs to the new sequence and is still reported.
+  void BeginOperation() {
+    ++operation_;
+    ready_read_pending_ = false;
+    bytes_written_pending_ = 0;
+  }
+  // Server side: names come from the server, not from getpeername.
+  void SetAcceptedNames(const std::string& server_name, const std::string& full_name,
+                        uint32_t options);
+
+  // I/O (local_socket_io.cc).
+  void OnFdReady(uint32_t ready);
+  // Reads what the kernel has, up to a per-call cap. Returns the bytes added to the read
+  // buffer (0 for a write-only socket, which discards them); sets *eof or *error_errno.
+  int64_t ReadFromSocket(bool* eof, int* error_errno);
+  // Emits ready_read for `added` bytes, then runs the end-of-connection sequence if the read
+  // saw one. Returns false if the socket was destroyed or a slot started a new operation.
+  bool HandleReadOutcome(int64_t added, bool eof, int error_errno);
+  // Sends as much of the write buffer as the kernel takes now. Returns the bytes sent, or -1
+  // if the connection failed (its sequence has run).
+  int64_t FlushWriteBuffer(const char* function);
+  void OnWriteBufferDrained();
+  void ScheduleFlush();
+  void AfterRead();
+  void UpdateInterest();
+  void EmitReadyRead();
+  void EmitBytesWritten(int64_t count);
+  bool Readable(const char* function);
+
+  // Waits (local_socket_wait.cc).
+  bool WaitUntilConnected(const Deadline& deadline, const char* function);
+  // One poll() on the fd for `events` (a plain sleep when `events` is 0), until `deadline` or
+  // `until`, whichever is first. Returns the revents, 0 on timeout, -1 if poll failed (error()
+  // is set).
+  int PollUntil(short events, const Deadline& deadline,  // NOLINT(runtime/int)
+                eventloop::TimePoint until = eventloop::TimePoint::max());
+  void TimeOut(const char* function);
+  // Sets kOperation for a wait that cannot progress because the read buffer is full; false.
+  bool ReadBufferFull(const char* function);
+
+  eventloop::EventLoop& loop_;
+  OsCalls& os_;
+  const std::shared_ptr<Life> life_;
+
+  State state_ = State::kUnconnected;
+  Error error_ = Error::kNone;
+  std::string error_string_;
+  std::string server_name_;
+  std::string full_server_name_;
+  uint32_t options_ = kNoOptions;
+  int connect_timeout_ms_ = 30000;
+  uint32_t open_mode_ = kNotOpen;
+  uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
+  uint64_t operation_ = 0;                   // See BeginOperation().
+  bool connection_live_ = false;             // Connected, and its `disconnected` not yet emitted.
+
+  int fd_ = -1;  // The connected (or connecting) fd; socket_descriptor() hides the latter.
+  ConnectPhase connect_phase_ = ConnectPhase::kNone;
+  sockaddr_storage connect_address_{};
+  socklen_t connect_address_length_ = 0;
+  std::string connect_full_name_;
+  bool connect_has_deadline_ = false;
+  eventloop::TimePoint connect_deadline_{};
+  eventloop::TimePoint next_retry_{};
+  eventloop::Duration retry_backoff_{};
+  std::unique_ptr<eventloop::FdWatcher> watcher_;
+  std::unique_ptr<eventloop::Timer> connect_timer_;  // Backoff retry, or connect timeout.
+  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;
+
+  internal::ByteBuffer read_buffer_;
+  internal::ByteBuffer write_buffer_;
+  int64_t read_buffer_limit_ = 0;
+  bool read_paused_ = false;    // The read buffer is full: not reading from the fd.
+  bool write_blocked_ = false;  // The kernel took less than offered: waiting for writable.
+  bool shutdown_write_requested_ = false;
+  bool write_shut_down_ = false;
+
+  int ready_read_depth_ = 0;  // Nesting of ready_read emissions (decision #7).
+  bool ready_read_pending_ = false;
+  int bytes_written_depth_ = 0;
+  int64_t bytes_written_pending_ = 0;
+};
+
+// gtest printers (also usable with any std::ostream).
+std::ostream& operator<<(std::ostream& os, LocalSocket::State state);
+std::ostream& operator<<(std::ostream& os, LocalSocket::Error error);
+void PrintTo(LocalSocket::State state, std::ostream* os);
+void PrintTo(LocalSocket::Error error, std::ostream* os);
+
+}  // namespace ipc
+
+#endif  // LOCALSOCKET_IPC_LOCAL_SOCKET_H_

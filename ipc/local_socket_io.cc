@@ -1,0 +1,298 @@
+// LocalSocket: the read and write paths (buffers, flushing, ready_read/bytes_written).
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+
+#include "ipc/connection_state_machine.h"
+#include "ipc/local_socket.h"
+#include "ipc/local_socket_internal.h"
+#include "ipc/socket_errors.h"
+
+namespace ipc {
+namespace {
+
+using internal::FormatError;
+
+// Reading stops after this much per readiness event, so one busy socket cannot starve the
+// others on the loop (level-triggered: the rest is read on the next iteration).
+constexpr int64_t kMaxReadPerEvent = 256 * 1024;
+// One recvmsg reads at most this much.
+constexpr size_t kReadChunk = internal::ByteBuffer::kBlockSize;
+// One sendmsg gathers at most this many buffer blocks.
+constexpr size_t kMaxIov = 64;
+
+}  // namespace
+
+int64_t LocalSocket::Write(std::string_view data) {
+  if (!IsValid() || !(open_mode_ & kWriteOnly) || shutdown_write_requested_) {
+    SetError(Error::kOperation, FormatError("LocalSocket::Write", "socket is not writable"));
+    return -1;
+  }
+  if (data.empty()) return 0;
+  write_buffer_.Append(data);
+  ScheduleFlush();
+  return static_cast<int64_t>(data.size());
+}
+
+bool LocalSocket::Readable(const char* function) {
+  if (IsOpen() && (open_mode_ & kReadOnly)) return true;
+  SetError(Error::kOperation,
+           FormatError(function, IsOpen() ? "socket is write-only" : "socket is not open"));
+  return false;
+}
+
+int64_t LocalSocket::Read(char* data, int64_t max_size) {
+  if (!Readable("LocalSocket::Read")) return -1;
+  if (max_size < 0 || (data == nullptr && max_size > 0)) {
+    SetError(Error::kOperation, FormatError("LocalSocket::Read", "invalid buffer"));
+    return -1;
+  }
+  if (read_buffer_.empty()) return IsValid() ? 0 : -1;  // -1: end of data, as Qt.
+  const size_t n = read_buffer_.Read(data, static_cast<size_t>(max_size));
+  AfterRead();
+  return static_cast<int64_t>(n);
+}
+
+std::string LocalSocket::Read(int64_t max_size) {
+  if (!Readable("LocalSocket::Read") || max_size <= 0) return {};
+  std::string out(std::min<size_t>(static_cast<size_t>(max_size), read_buffer_.size()), '\0');
+  read_buffer_.Read(out.data(), out.size());
+  AfterRead();
+  return out;
+}
+
+std::string LocalSocket::ReadAll() {
+  if (!Readable("LocalSocket::ReadAll")) return {};
+  std::string out(read_buffer_.size(), '\0');
+  read_buffer_.Read(out.data(), out.size());
+  AfterRead();
+  return out;
+}
+
+std::string LocalSocket::ReadLine(int64_t max_size) {
+  if (!Readable("LocalSocket::ReadLine") || max_size < 0) return {};
+  const size_t limit =
+      max_size == 0 ? read_buffer_.size() : std::min<size_t>(max_size, read_buffer_.size());
+  const size_t newline = read_buffer_.Find('\n', limit);
+  std::string out(newline == internal::ByteBuffer::npos ? limit : newline + 1, '\0');
+  read_buffer_.Read(out.data(), out.size());
+  AfterRead();
+  return out;
+}
+
+std::string LocalSocket::Peek(int64_t max_size) const {
+  if (!IsOpen() || !(open_mode_ & kReadOnly) || max_size <= 0) return {};
+  std::string out(std::min<size_t>(static_cast<size_t>(max_size), read_buffer_.size()), '\0');
+  read_buffer_.Peek(out.data(), out.size());
+  return out;
+}
+
+int64_t LocalSocket::BytesAvailable() const { return static_cast<int64_t>(read_buffer_.size()); }
+int64_t LocalSocket::BytesToWrite() const { return static_cast<int64_t>(write_buffer_.size()); }
+bool LocalSocket::CanReadLine() const {
+  return read_buffer_.Find('\n', read_buffer_.size()) != internal::ByteBuffer::npos;
+}
+bool LocalSocket::AtEnd() const { return read_buffer_.empty(); }
+
+bool LocalSocket::Flush() { return FlushWriteBuffer("LocalSocket::Flush") > 0; }
+
+int64_t LocalSocket::read_buffer_size() const { return read_buffer_limit_; }
+
+void LocalSocket::SetReadBufferSize(int64_t size) {
+  if (size < 0) return;
+  read_buffer_limit_ = size;
+  AfterRead();  // A larger limit may resume reading.
+}
+
+void LocalSocket::AfterRead() {
+  if (!read_paused_) return;
+  if (read_buffer_limit_ > 0 && static_cast<int64_t>(read_buffer_.size()) >= read_buffer_limit_) {
+    return;
+  }
+  read_paused_ = false;  // kReadBufferDrained: resume reading from the fd.
+  UpdateInterest();
+}
+
+void LocalSocket::ScheduleFlush() {
+  if (!write_blocked_) flush_task_->Schedule();  // When blocked, writability flushes.
+}
+
+void LocalSocket::UpdateInterest() {
+  if (fd_ < 0 || connect_phase_ != ConnectPhase::kNone) return;
+  uint32_t events = eventloop::kNoEvents;
+  if (!read_paused_) events |= eventloop::kReadable;
+  if (write_blocked_) events |= eventloop::kWritable;
+  if (watcher_) {
+    watcher_->SetEvents(events);
+  } else {
+    watcher_ = loop_.WatchFd(fd_, events, [this](uint32_t ready) { OnFdReady(ready); });
+  }
+}
+
+void LocalSocket::OnFdReady(uint32_t ready) {
+  SequenceGuard guard(this);
+  if (ready & eventloop::kWritable) {
+    if (FlushWriteBuffer("LocalSocket::Write") < 0 || !guard.Continues() || fd_ < 0) return;
+  }
+  if ((ready & eventloop::kReadable) && !read_paused_) {
+    bool eof = false;
+    int error_errno = 0;
+    const int64_t added = ReadFromSocket(&eof, &error_errno);
+    HandleReadOutcome(added, eof, error_errno);
+  }
+}
+
+int64_t LocalSocket::ReadFromSocket(bool* eof, int* error_errno) {
+  *eof = false;
+  *error_errno = 0;
+  const bool discard = !(open_mode_ & kReadOnly);  // Write-only: read only to see the close.
+  int64_t added = 0;
+  while (added < kMaxReadPerEvent) {
+    size_t want = kReadChunk;
+    if (read_buffer_limit_ > 0 && !discard) {
+      const int64_t room = read_buffer_limit_ - static_cast<int64_t>(read_buffer_.size());
+      if (room <= 0) {
+        read_paused_ = true;  // kReadBufferFull: the kernel holds the rest.
+        UpdateInterest();
+        break;
+      }
+      want = std::min<size_t>(want, static_cast<size_t>(room));
+    }
+    iovec space = read_buffer_.PrepareAppend(want);
+    space.iov_len = std::min(space.iov_len, want);
+    msghdr message{};
+    message.msg_iov = &space;
+    message.msg_iovlen = 1;
+    const SysResult result = os_.RecvMsg(fd_, &message, MSG_CMSG_CLOEXEC);
+    if (result.rc < 0 && result.err == EINTR) {  // Only from an OsCalls that does not retry.
+      read_buffer_.CommitAppend(0);
+      continue;
+    }
+    if (result.rc <= 0) {
+      read_buffer_.CommitAppend(0);
+      if (result.rc == 0) {
+        *eof = true;
+      } else if (result.err != EAGAIN && result.err != EWOULDBLOCK) {
+        *error_errno = result.err;
+      }
+      break;
+    }
+    read_buffer_.CommitAppend(static_cast<size_t>(result.rc));
+    added += result.rc;
+    if (static_cast<size_t>(result.rc) < space.iov_len) break;  // The kernel queue is drained.
+  }
+  if (discard) {
+    read_buffer_.Clear();
+    return 0;
+  }
+  return added;
+}
+
+bool LocalSocket::HandleReadOutcome(int64_t added, bool eof, int error_errno) {
+  SequenceGuard guard(this);
+  if (added > 0) {
+    EmitReadyRead();
+    if (!guard.Continues() || fd_ < 0) return false;
+  }
+  if (eof || error_errno != 0) {
+    const Error error = internal::ErrorFromIoErrno(error_errno);
+    ConnectionLost(eof, error,
+                   FormatError("LocalSocket::Read", internal::ErrorCause(error), error_errno));
+    return false;
+  }
+  return true;
+}
+
+int64_t LocalSocket::FlushWriteBuffer(const char* function) {
+  if (fd_ < 0 || !IsValid() || write_buffer_.empty()) return 0;
+  int64_t sent = 0;
+  int failure = 0;
+  while (!write_buffer_.empty()) {
+    iovec iov[kMaxIov];
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = write_buffer_.GatherFront(iov, kMaxIov, write_buffer_.size());
+    size_t offered = 0;
+    for (size_t i = 0; i < message.msg_iovlen; ++i) offered += iov[i].iov_len;
+    const SysResult result = os_.SendMsg(fd_, &message, MSG_NOSIGNAL);
+    if (result.rc < 0 && result.err == EINTR) continue;  // Only from a non-retrying OsCalls.
+    if (result.rc < 0) {
+      if (result.err == EAGAIN || result.err == EWOULDBLOCK) {
+        write_blocked_ = true;
+      } else {
+        failure = result.err;
+      }
+      break;
+    }
+    write_buffer_.Consume(static_cast<size_t>(result.rc));
+    sent += result.rc;
+    if (static_cast<size_t>(result.rc) < offered) {
+      write_blocked_ = true;  // The kernel buffer is full: wait for writability.
+      break;
+    }
+  }
+  if (write_buffer_.empty()) write_blocked_ = false;
+  if (failure == 0) UpdateInterest();
+
+  SequenceGuard guard(this);
+  if (sent > 0) {
+    EmitBytesWritten(sent);
+    if (!guard.Continues() || fd_ < 0) return failure != 0 ? -1 : sent;
+  }
+  if (failure != 0) {
+    const Error error = internal::ErrorFromIoErrno(failure);
+    ConnectionLost(false, error, FormatError(function, internal::ErrorCause(error), failure));
+    return -1;
+  }
+  if (write_buffer_.empty()) OnWriteBufferDrained();
+  return sent;
+}
+
+void LocalSocket::OnWriteBufferDrained() {
+  const internal::Transition transition =
+      internal::NextTransition(state_, internal::SocketEvent::kWriteBufferDrained);
+  if (transition.kind == internal::Transition::Kind::kMove) {
+    FinishDisconnect();  // kClosing: the graceful disconnect is complete.
+    return;
+  }
+  if (state_ == State::kConnected && shutdown_write_requested_ && !write_shut_down_) {
+    write_shut_down_ = true;
+    os_.Shutdown(fd_, SHUT_WR);  // A failure means the peer is gone; reading will tell.
+  }
+}
+
+void LocalSocket::EmitReadyRead() {
+  if (ready_read_depth_ > 0) {
+    ready_read_pending_ = true;  // Decision #7: one more emission after the outermost slot.
+    return;
+  }
+  SequenceGuard guard(this);
+  do {
+    ready_read_pending_ = false;
+    ++ready_read_depth_;
+    ready_read.Emit();
+    if (!guard.Alive()) return;
+    --ready_read_depth_;
+  } while (ready_read_pending_ && guard.Alive());  // BeginOperation() drops stale requests.
+}
+
+void LocalSocket::EmitBytesWritten(int64_t count) {
+  if (bytes_written_depth_ > 0) {
+    bytes_written_pending_ += count;  // Reported right after the outermost slot returns.
+    return;
+  }
+  SequenceGuard guard(this);
+  while (count > 0) {
+    ++bytes_written_depth_;
+    bytes_written.Emit(count);
+    if (!guard.Alive()) return;
+    --bytes_written_depth_;
+    count = bytes_written_pending_;  // BeginOperation() drops stale counts.
+    bytes_written_pending_ = 0;
+  }
+}
+
+}  // namespace ipc

@@ -1,0 +1,489 @@
+// LocalSocket in kConnected and kClosing, driven by MockOsCalls on FakeEventLoop: reading,
+// writing, back-pressure, the send/recv errno tables and every way a connection ends.
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "ipc/local_socket_mock_test_util.h"
+
+namespace ipc {
+namespace testing_util {
+namespace {
+
+using ::testing::_;
+using ::testing::ElementsAre;
+using ::testing::Invoke;
+using ::testing::IsEmpty;
+using ::testing::Return;
+
+constexpr int kNoSignal = MSG_NOSIGNAL;
+
+TEST_F(LocalSocketMockTest, ReadableDeliversDataAndReadyRead) {
+  LocalSocket& s = ConnectedSocket();
+  EXPECT_CALL(os_, RecvMsg(kFd, _, MSG_CMSG_CLOEXEC)).WillOnce(DeliverOnce("hello\nworld"));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("ready_read"));
+  EXPECT_EQ(s.BytesAvailable(), 11);
+  EXPECT_TRUE(s.CanReadLine());
+  EXPECT_EQ(s.Peek(3), "hel");
+  EXPECT_EQ(s.ReadLine(3), "hel");  // At most 3 bytes, newline or not.
+  EXPECT_EQ(s.ReadLine(), "lo\n");
+  EXPECT_FALSE(s.CanReadLine());
+  EXPECT_FALSE(s.AtEnd());
+  char buffer[16];
+  EXPECT_EQ(s.Read(buffer, sizeof(buffer)), 5);
+  EXPECT_EQ(std::string(buffer, 5), "world");
+  EXPECT_TRUE(s.AtEnd());
+  EXPECT_EQ(s.Read(buffer, sizeof(buffer)), 0);  // Connected and empty: 0, not -1.
+  EXPECT_EQ(s.Read(buffer, -1), -1);
+  EXPECT_EQ(s.error(), Error::kOperation);
+}
+
+TEST_F(LocalSocketMockTest, AFullReadBufferPausesReadingUntilDrained) {
+  LocalSocket& s = ConnectedSocket();
+  s.SetReadBufferSize(4);
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(Invoke([](int, msghdr* msg, int) {
+    EXPECT_EQ(msg->msg_iov[0].iov_len, 4u);  // Never more than the room left.
+    return DeliverMessage("abcd")(kFd, msg, 0);
+  }));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("ready_read"));
+  EXPECT_EQ(loop_.WatchedEvents(kFd), eventloop::kNoEvents);  // kReadBufferFull.
+  loop_.RunUntilIdle();        // Still readable, but paused: no recv.
+  EXPECT_EQ(s.Read(2), "ab");  // kReadBufferDrained.
+  EXPECT_EQ(loop_.WatchedEvents(kFd), eventloop::kReadable);
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(Invoke([this](int, msghdr* msg, int) {
+    EXPECT_EQ(msg->msg_iov[0].iov_len, 2u);
+    loop_.ClearFdReady(kFd, eventloop::kReadable);
+    return DeliverMessage("e")(kFd, msg, 0);
+  }));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(s.ReadAll(), "cde");
+  s.SetReadBufferSize(0);
+  EXPECT_EQ(s.read_buffer_size(), 0);
+}
+
+TEST_F(LocalSocketMockTest, SmallWritesCoalesceIntoOneSendBeforeTheLoopBlocks) {
+  LocalSocket& s = ConnectedSocket();
+  std::string sent;
+  EXPECT_EQ(s.Write("abc"), 3);
+  EXPECT_EQ(s.Write("def"), 3);
+  EXPECT_EQ(s.Write(""), 0);
+  EXPECT_EQ(s.BytesToWrite(), 6);
+  EXPECT_THAT(events_, IsEmpty());  // Write never sends or emits by itself.
+  EXPECT_CALL(os_, SendMsg(kFd, _, kNoSignal)).WillOnce(CollectSent(&sent));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(sent, "abcdef");
+  EXPECT_THAT(events_, ElementsAre("bytes_written:6"));
+  EXPECT_EQ(s.BytesToWrite(), 0);
+}
+
+TEST_F(LocalSocketMockTest, PartialWritesWaitForWritabilityWithoutSpinning) {
+  LocalSocket& s = ConnectedSocket();
+  std::string sent;
+  s.Write("hello");
+  EXPECT_CALL(os_, SendMsg(kFd, _, kNoSignal)).WillOnce(CollectSent(&sent, 1));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(sent, "h");
+  EXPECT_THAT(events_, ElementsAre("bytes_written:1"));
+  EXPECT_EQ(loop_.WatchedEvents(kFd), eventloop::kReadable | eventloop::kWritable);
+  s.Write("!");  // Blocked: no flush attempt until writable.
+  loop_.RunUntilIdle();
+  EXPECT_CALL(os_, SendMsg(kFd, _, kNoSignal))
+      .WillOnce(Return(SysResult{-1, EAGAIN}))
+      .WillOnce(CollectSent(&sent));
+  loop_.SetFdReady(kFd, eventloop::kWritable);
+  loop_.RunUntilIdle();  // EAGAIN: still waiting.
+  EXPECT_EQ(loop_.WatchedEvents(kFd), eventloop::kReadable | eventloop::kWritable);
+  loop_.RunUntilIdle();
+  loop_.ClearFdReady(kFd, eventloop::kWritable);
+  EXPECT_EQ(sent, "hello!");
+  EXPECT_THAT(events_, ElementsAre("bytes_written:1", "bytes_written:5"));
+  EXPECT_EQ(loop_.WatchedEvents(kFd), eventloop::kReadable);  // kWriteBufferDrained.
+}
+
+TEST_F(LocalSocketMockTest, InterruptedSendsAndReceivesAreRetried) {
+  LocalSocket& s = ConnectedSocket();
+  std::string sent;
+  s.Write("x");
+  EXPECT_CALL(os_, SendMsg(kFd, _, _))
+      .WillOnce(Return(SysResult{-1, EINTR}))
+      .WillOnce(CollectSent(&sent));
+  EXPECT_TRUE(s.Flush());
+  EXPECT_EQ(sent, "x");
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _))
+      .WillOnce(Return(SysResult{-1, EINTR}))
+      .WillOnce(DeliverOnce("y"));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(s.ReadAll(), "y");
+  EXPECT_THAT(events_, ElementsAre("bytes_written:1", "ready_read"));
+}
+
+TEST_F(LocalSocketMockTest, RecvEagainIsNotAnError) {
+  LocalSocket& s = ConnectedSocket();
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(Invoke([this](int, msghdr*, int) {
+    loop_.ClearFdReady(kFd, eventloop::kReadable);
+    return SysResult{-1, EAGAIN};
+  }));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, IsEmpty());
+  EXPECT_EQ(s.state(), State::kConnected);
+}
+
+TEST_F(LocalSocketMockTest, FlushWritesNowAndReportsWhetherAnythingWent) {
+  LocalSocket& s = ConnectedSocket();
+  EXPECT_FALSE(s.Flush());  // Nothing pending.
+  std::string sent;
+  s.Write("now");
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(CollectSent(&sent));
+  EXPECT_TRUE(s.Flush());
+  EXPECT_EQ(sent, "now");
+  EXPECT_THAT(events_, ElementsAre("bytes_written:3"));
+  loop_.RunUntilIdle();  // The scheduled flush finds nothing left.
+}
+
+// kPeerEof in kConnected: everything received stays readable.
+TEST_F(LocalSocketMockTest, PeerCloseKeepsDataReadableAndRunsTheCloseSequence) {
+  LocalSocket& s = ConnectedSocket();
+  s.Write("unsent");  // Blocked in the kernel, then discarded by the peer-close sequence.
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(Return(SysResult{-1, EAGAIN}));
+  loop_.RunUntilIdle();
+  bool fd_open_at_unconnected = true;
+  State state_at_error = State::kUnconnected;
+  std::string readable_in_disconnected;
+  s.error_occurred.Connect([&](Error) { state_at_error = s.state(); });
+  s.state_changed.Connect([&](State st) {
+    if (st == State::kUnconnected) fd_open_at_unconnected = ledger_.IsOpen(kFd);
+  });
+  s.disconnected.Connect([&] { readable_in_disconnected = s.Peek(100); });
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _))
+      .WillOnce(DeliverMessage("last words"))
+      .WillOnce(DeliverEof());
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();  // A short read: the kernel queue is drained for now.
+  EXPECT_THAT(events_, ElementsAre("ready_read"));
+  loop_.RunUntilIdle();  // Still readable: EOF.
+  loop_.ClearFdReady(kFd, eventloop::kReadable);
+  EXPECT_THAT(events_, ElementsAre("ready_read", "error:kPeerClosed", "state:kClosing",
+                                   "state:kUnconnected", "read_channel_finished", "disconnected"));
+  EXPECT_EQ(state_at_error, State::kConnected);
+  EXPECT_FALSE(fd_open_at_unconnected);
+  EXPECT_EQ(readable_in_disconnected, "last words");
+  EXPECT_EQ(s.error_string(), "LocalSocket::Read: remote closed");
+  EXPECT_EQ(s.BytesToWrite(), 0);
+  EXPECT_TRUE(s.IsOpen());
+  EXPECT_FALSE(s.IsValid());
+  EXPECT_EQ(s.socket_descriptor(), -1);
+  EXPECT_EQ(s.ReadAll(), "last words");
+  char c;
+  EXPECT_EQ(s.Read(&c, 1), -1);  // End of data on a closed connection.
+  EXPECT_EQ(s.Write("late"), -1);
+  EXPECT_EQ(s.error(), Error::kOperation);
+}
+
+struct IoErrnoCase {
+  int err;
+  Error error;
+};
+
+class RecvErrnoTest : public LocalSocketMockTest,
+                      public ::testing::WithParamInterface<IoErrnoCase> {};
+
+TEST_P(RecvErrnoTest, RecvFailureEndsTheConnection) {
+  const IoErrnoCase c = GetParam();
+  LocalSocket& s = ConnectedSocket();
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(Return(SysResult{-1, c.err}));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  loop_.ClearFdReady(kFd, eventloop::kReadable);
+  EXPECT_THAT(events_, ElementsAre("error:" + Str(c.error), "state:kClosing", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected"));
+  EXPECT_EQ(s.error(), c.error);
+  EXPECT_FALSE(ledger_.IsOpen(kFd));
+}
+
+INSTANTIATE_TEST_SUITE_P(Errnos, RecvErrnoTest,
+                         ::testing::Values(IoErrnoCase{ECONNRESET, Error::kPeerClosed},
+                                           IoErrnoCase{EPIPE, Error::kPeerClosed},
+                                           IoErrnoCase{ETIMEDOUT, Error::kSocketTimeout},
+                                           IoErrnoCase{ENOBUFS, Error::kSocketResource},
+                                           IoErrnoCase{ENOMEM, Error::kSocketResource},
+                                           IoErrnoCase{EMSGSIZE, Error::kDatagramTooLarge},
+                                           IoErrnoCase{EIO, Error::kConnection}));
+
+class SendErrnoTest : public LocalSocketMockTest,
+                      public ::testing::WithParamInterface<IoErrnoCase> {};
+
+TEST_P(SendErrnoTest, SendFailureEndsTheConnectionAndDropsTheBuffer) {
+  const IoErrnoCase c = GetParam();
+  LocalSocket& s = ConnectedSocket();
+  s.Write("data");
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(Return(SysResult{-1, c.err}));
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("error:" + Str(c.error), "state:kClosing", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected"));
+  EXPECT_EQ(s.BytesToWrite(), 0);
+  EXPECT_FALSE(ledger_.IsOpen(kFd));
+}
+
+INSTANTIATE_TEST_SUITE_P(Errnos, SendErrnoTest,
+                         ::testing::Values(IoErrnoCase{EPIPE, Error::kPeerClosed},
+                                           IoErrnoCase{ECONNRESET, Error::kPeerClosed},
+                                           IoErrnoCase{ENOBUFS, Error::kSocketResource},
+                                           IoErrnoCase{EIO, Error::kConnection}));
+
+TEST_F(LocalSocketMockTest, SendEpipeErrorStringNamesTheCause) {
+  LocalSocket& s = ConnectedSocket();
+  s.Write("data");
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(Return(SysResult{-1, EPIPE}));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(s.error_string(), "LocalSocket::Write: remote closed: Broken pipe");
+}
+
+TEST_F(LocalSocketMockTest, BytesSentBeforeAFailureAreReportedFirst) {
+  LocalSocket& s = ConnectedSocket();
+  std::string sent;
+  s.Write("abcdef");
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(CollectSent(&sent, 2));
+  loop_.RunUntilIdle();
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(Return(SysResult{-1, ECONNRESET}));
+  loop_.SetFdReady(kFd, eventloop::kWritable);
+  loop_.RunUntilIdle();
+  loop_.ClearFdReady(kFd, eventloop::kWritable);
+  EXPECT_THAT(events_, ElementsAre("bytes_written:2", "error:kPeerClosed", "state:kClosing",
+                                   "state:kUnconnected", "read_channel_finished", "disconnected"));
+}
+
+TEST_F(LocalSocketMockTest, DisconnectWithNothingPendingIsSynchronous) {
+  LocalSocket& s = ConnectedSocket();
+  s.DisconnectFromServer();
+  EXPECT_THAT(events_, ElementsAre("state:kClosing", "state:kUnconnected", "read_channel_finished",
+                                   "disconnected"));
+  EXPECT_FALSE(ledger_.IsOpen(kFd));
+  EXPECT_TRUE(s.IsOpen());  // Only Close/Abort close the device.
+  EXPECT_FALSE(s.IsValid());
+  EXPECT_EQ(s.server_name(), "");
+  EXPECT_EQ(s.full_server_name(), "");
+  EXPECT_EQ(s.error(), Error::kNone);
+  events_.clear();
+  s.DisconnectFromServer();  // Unconnected: a no-op.
+  s.Close();                 // Open but unconnected: about_to_close only.
+  EXPECT_THAT(events_, ElementsAre("about_to_close"));
+  EXPECT_FALSE(s.IsOpen());
+}
+
+TEST_F(LocalSocketMockTest, DisconnectWithPendingWritesFlushesInClosing) {
+  LocalSocket& s = ConnectedSocket();
+  std::string sent;
+  s.Write("bye");
+  s.DisconnectFromServer();
+  EXPECT_THAT(events_, ElementsAre("state:kClosing"));
+  EXPECT_TRUE(s.IsValid());
+  s.DisconnectFromServer();    // kDisconnectRequested in kClosing: nothing.
+  EXPECT_EQ(s.Write("!"), 1);  // Writes are still accepted while closing, as Qt.
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(CollectSent(&sent));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(sent, "bye!");
+  EXPECT_THAT(events_, ElementsAre("state:kClosing", "bytes_written:4", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected"));
+}
+
+TEST_F(LocalSocketMockTest, CloseEmitsAboutToCloseFirstAndStillDeliversWrites) {
+  LocalSocket& s = ConnectedSocket();
+  std::string sent;
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverOnce("unread"));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  events_.clear();
+  s.Write("flushed");
+  bool open_at_about_to_close = false;
+  s.about_to_close.Connect([&] { open_at_about_to_close = s.IsOpen(); });
+  s.Close();
+  EXPECT_THAT(events_, ElementsAre("about_to_close", "state:kClosing"));
+  EXPECT_TRUE(open_at_about_to_close);
+  EXPECT_FALSE(s.IsOpen());
+  EXPECT_EQ(s.BytesAvailable(), 0);  // Unread data is dropped with the device.
+  EXPECT_EQ(s.Write("more"), -1);    // The device is closed.
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(CollectSent(&sent));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(sent, "flushed");
+  EXPECT_THAT(events_, ElementsAre("about_to_close", "state:kClosing", "bytes_written:7",
+                                   "state:kUnconnected", "read_channel_finished", "disconnected"));
+}
+
+TEST_F(LocalSocketMockTest, AbortDropsTheWriteBufferAndClosesTheDeviceLast) {
+  LocalSocket& s = ConnectedSocket();
+  s.Write("never sent");
+  bool fd_open_at_unconnected = true;
+  s.state_changed.Connect([&](State) { fd_open_at_unconnected = ledger_.IsOpen(kFd); });
+  s.Abort();
+  EXPECT_THAT(events_, ElementsAre("state:kUnconnected", "read_channel_finished", "disconnected",
+                                   "about_to_close"));
+  EXPECT_FALSE(fd_open_at_unconnected);
+  EXPECT_FALSE(s.IsOpen());
+  EXPECT_EQ(s.BytesToWrite(), 0);
+  loop_.RunUntilIdle();  // No SendMsg: the strict mock would fail.
+}
+
+TEST_F(LocalSocketMockTest, ConnectRequestedWhileConnectedIsRefused) {
+  LocalSocket& s = ConnectedSocket();
+  s.ConnectToServer("/elsewhere");
+  EXPECT_THAT(events_, ElementsAre("error:kOperation"));
+  EXPECT_EQ(s.state(), State::kConnected);
+  EXPECT_EQ(s.server_name(), "/srv");
+}
+
+TEST_F(LocalSocketMockTest, ShutdownWriteFlushesThenHalfClosesAndKeepsReading) {
+  LocalSocket& s = ConnectedSocket();
+  std::string sent;
+  s.Write("request");
+  s.ShutdownWrite();
+  EXPECT_EQ(s.Write("more"), -1);
+  EXPECT_EQ(s.error(), Error::kOperation);
+  {
+    ::testing::InSequence order;
+    EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(CollectSent(&sent));
+    EXPECT_CALL(os_, Shutdown(kFd, SHUT_WR)).WillOnce(Return(SysResult{0, 0}));
+  }
+  loop_.RunUntilIdle();
+  EXPECT_EQ(sent, "request");
+  EXPECT_EQ(s.state(), State::kConnected);
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverOnce("reply"));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(s.ReadAll(), "reply");
+}
+
+// The kClosing row (pending writes blocked by the kernel).
+class ClosingTest : public LocalSocketMockTest {
+ protected:
+  LocalSocket& ClosingSocket() {
+    LocalSocket& s = ConnectedSocket();
+    s.Write("pending");
+    EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(Return(SysResult{-1, EAGAIN}));
+    s.DisconnectFromServer();
+    loop_.RunUntilIdle();
+    EXPECT_EQ(s.state(), State::kClosing);
+    EXPECT_EQ(loop_.WatchedEvents(kFd), eventloop::kReadable | eventloop::kWritable);
+    events_.clear();
+    return s;
+  }
+};
+
+TEST_F(ClosingTest, PeerEofEndsWithoutASecondClosingState) {
+  LocalSocket& s = ClosingSocket();
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverEof());
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  loop_.ClearFdReady(kFd, eventloop::kReadable);
+  EXPECT_THAT(events_, ElementsAre("error:kPeerClosed", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected"));
+  EXPECT_EQ(s.BytesToWrite(), 0);
+}
+
+TEST_F(ClosingTest, SendFailureEnds) {
+  LocalSocket& s = ClosingSocket();
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(Return(SysResult{-1, EPIPE}));
+  loop_.SetFdReady(kFd, eventloop::kWritable);
+  loop_.RunUntilIdle();
+  loop_.ClearFdReady(kFd, eventloop::kWritable);
+  EXPECT_THAT(events_, ElementsAre("error:kPeerClosed", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected"));
+  EXPECT_EQ(s.state(), State::kUnconnected);
+}
+
+TEST_F(ClosingTest, ReadableDataIsStillBuffered) {
+  LocalSocket& s = ClosingSocket();
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverOnce("late reply"));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("ready_read"));
+  EXPECT_EQ(s.ReadAll(), "late reply");
+  s.Abort();
+}
+
+TEST_F(ClosingTest, AbortEndsAtOnce) {
+  LocalSocket& s = ClosingSocket();
+  s.Abort();
+  EXPECT_THAT(events_, ElementsAre("state:kUnconnected", "read_channel_finished", "disconnected",
+                                   "about_to_close"));
+  EXPECT_FALSE(ledger_.IsOpen(kFd));
+}
+
+TEST_F(ClosingTest, ConnectRequestedIsRefusedAndNothingIsDropped) {
+  LocalSocket& s = ClosingSocket();
+  s.ConnectToServer("/srv");
+  EXPECT_THAT(events_, ElementsAre("error:kOperation"));
+  EXPECT_EQ(s.BytesToWrite(), 7);  // Decision #4.
+  EXPECT_EQ(s.state(), State::kClosing);
+  std::string sent;
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(CollectSent(&sent));
+  loop_.SetFdReady(kFd, eventloop::kWritable);
+  loop_.RunUntilIdle();
+  loop_.ClearFdReady(kFd, eventloop::kWritable);
+  EXPECT_EQ(sent, "pending");
+  EXPECT_THAT(events_, ElementsAre("error:kOperation", "bytes_written:7", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected"));
+}
+
+TEST_F(ClosingTest, CloseClosesTheDeviceButKeepsFlushing) {
+  LocalSocket& s = ClosingSocket();
+  s.Close();
+  EXPECT_THAT(events_, ElementsAre("about_to_close"));
+  EXPECT_FALSE(s.IsOpen());
+  EXPECT_EQ(s.state(), State::kClosing);
+  s.Abort();
+}
+
+TEST_F(LocalSocketMockTest, ReconnectStartsClean) {
+  LocalSocket& s = ConnectedSocket();
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverMessage("old")).WillOnce(DeliverEof());
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  loop_.RunUntilIdle();
+  loop_.ClearFdReady(kFd, eventloop::kReadable);
+  ASSERT_EQ(s.state(), State::kUnconnected);
+  EXPECT_EQ(s.BytesAvailable(), 3);
+  EXPECT_CALL(os_, Socket(_, _, _)).WillOnce(ledger_.Open());
+  EXPECT_CALL(os_, Connect(kFd + 1, _, _)).WillOnce(Return(SysResult{0, 0}));
+  s.ConnectToServer("/srv");
+  EXPECT_EQ(s.state(), State::kConnected);
+  EXPECT_EQ(s.BytesAvailable(), 0);  // Decision #22.
+  EXPECT_EQ(s.error(), Error::kNone);
+}
+
+TEST_F(LocalSocketMockTest, WriteOnlySocketDiscardsIncomingDataButSeesTheClose) {
+  LocalSocket& s = NewSocket();
+  ExpectSocketAndConnect(SysResult{0, 0});
+  s.ConnectToServer("/srv", LocalSocket::kWriteOnly);
+  events_.clear();
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverMessage("ignored")).WillOnce(DeliverEof());
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, IsEmpty());  // No ready_read.
+  EXPECT_EQ(s.BytesAvailable(), 0);
+  EXPECT_EQ(s.ReadAll(), "");
+  EXPECT_EQ(s.error(), Error::kOperation);
+  EXPECT_EQ(s.error_string(), "LocalSocket::ReadAll: socket is write-only");
+  loop_.RunUntilIdle();
+  loop_.ClearFdReady(kFd, eventloop::kReadable);
+  EXPECT_THAT(events_, ElementsAre("error:kPeerClosed", "state:kClosing", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected"));
+}
+
+TEST_F(LocalSocketMockTest, DestructionAbortsSilentlyAndDropsUnflushedWrites) {
+  LocalSocket& s = ConnectedSocket();
+  s.Write("lost");
+  socket_.reset();
+  loop_.RunUntilIdle();  // The flush task died with the socket: no SendMsg.
+  EXPECT_THAT(events_, IsEmpty());
+  EXPECT_FALSE(ledger_.IsOpen(kFd));
+}
+
+}  // namespace
+}  // namespace testing_util
+}  // namespace ipc

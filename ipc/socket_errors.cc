@@ -1,0 +1,129 @@
+#include "ipc/socket_errors.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace ipc {
+namespace internal {
+namespace {
+
+bool IsResourceErrno(int err) {
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+}  // namespace
+
+Error ErrorFromConnectErrno(int err) {
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+    case ELOOP:
+    case ENAMETOOLONG:
+      return Error::kServerNotFound;
+    case ECONNREFUSED:
+    case EINVAL:
+    case EPROTOTYPE:
+      return Error::kConnectionRefused;
+    case EACCES:
+    case EPERM:
+      return Error::kSocketAccess;
+    case ETIMEDOUT:
+      return Error::kSocketTimeout;
+    default:
+      return IsResourceErrno(err) ? Error::kSocketResource : Error::kUnknown;
+  }
+}
+
+Error ErrorFromSocketErrno(int err) {
+  if (IsResourceErrno(err)) return Error::kSocketResource;
+  if (err == EACCES || err == EPERM) return Error::kSocketAccess;
+  return Error::kUnsupportedSocketOperation;
+}
+
+Error ErrorFromIoErrno(int err) {
+  switch (err) {
+    case 0:  // EOF.
+    case EPIPE:
+    case ECONNRESET:
+      return Error::kPeerClosed;
+    case ETIMEDOUT:
+      return Error::kSocketTimeout;
+    case ENOBUFS:
+    case ENOMEM:
+      return Error::kSocketResource;
+    case EMSGSIZE:
+      return Error::kDatagramTooLarge;
+    default:
+      return Error::kConnection;
+  }
+}
+
+Error ErrorFromListenErrno(int err) {
+  switch (err) {
+    case EADDRINUSE:
+    case EEXIST:
+      return Error::kAddressInUse;
+    case EACCES:
+    case EPERM:
+      return Error::kSocketAccess;
+    case ENOENT:
+    case ENOTDIR:
+    case ELOOP:
+    case ENAMETOOLONG:
+    case EROFS:
+      return Error::kServerNotFound;
+    default:
+      return IsResourceErrno(err) ? Error::kSocketResource : Error::kUnknown;
+  }
+}
+
+Error ErrorFromAcceptErrno(int err) {
+  return IsResourceErrno(err) ? Error::kSocketResource : Error::kUnknown;
+}
+
+const char* ErrorCause(Error error) {
+  switch (error) {
+    case Error::kNone:
+      return "no error";
+    case Error::kConnectionRefused:
+      return "connection refused";
+    case Error::kPeerClosed:
+      return "remote closed";
+    case Error::kServerNotFound:
+      return "server not found";
+    case Error::kSocketAccess:
+      return "socket access error";
+    case Error::kSocketResource:
+      return "out of resources";
+    case Error::kSocketTimeout:
+      return "operation timed out";
+    case Error::kDatagramTooLarge:
+      return "datagram too large";
+    case Error::kConnection:
+      return "connection error";
+    case Error::kUnsupportedSocketOperation:
+      return "unsupported socket operation";
+    case Error::kOperation:
+      return "operation not permitted in this state";
+    case Error::kUnknown:
+      return "unknown error";
+    case Error::kAddressInUse:
+      return "address in use";
+  }
+  return "unknown error";
+}
+
+std::string FormatError(std::string_view function, std::string_view cause, int err) {
+  std::string text(function);
+  text += ": ";
+  text += cause;
+  if (err != 0) {
+    text += ": ";
+    char buffer[256];
+    text += strerror_r(err, buffer, sizeof(buffer));  // GNU strerror_r: thread-safe.
+  }
+  return text;
+}
+
+}  // namespace internal
+}  // namespace ipc

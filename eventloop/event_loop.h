@@ -144,6 +144,13 @@ class EventLoop {
   // natively; this default, for other EventLoop implementations, runs the work as a posted
   // task. Loop thread only.
   virtual std::unique_ptr<BeforeBlockingTask> CreateBeforeBlockingTask(std::function<void()> run);
+
+  // A token that expires once the loop is fully destroyed. Objects that may outlive their loop
+  // (sockets, servers) keep it and become inert once it has expired. Loop thread only.
+  std::weak_ptr<const void> lifetime_token() const { return lifetime_; }
+
+ private:
+  const std::shared_ptr<const void> lifetime_ = std::make_shared<char>(0);
 };
 
 }  // namespace eventloop

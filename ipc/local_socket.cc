@@ -36,23 +36,11 @@ bool IsValidOpenMode(uint32_t mode) {
          mode == LocalSocket::kReadWrite;
 }
 
-// The name part of an AF_UNIX address: the path, or the abstract name (without its NUL).
-std::string AddressName(const sockaddr_un& address, socklen_t length, bool* abstract) {
-  const size_t offset = offsetof(sockaddr_un, sun_path);
-  *abstract = false;
-  if (length <= offset) return {};
-  size_t size = std::min<size_t>(length - offset, sizeof(address.sun_path));
-  if (address.sun_path[0] == '\0') {
-    *abstract = true;
-    return std::string(address.sun_path + 1, size - 1);
-  }
-  return std::string(address.sun_path, strnlen(address.sun_path, size));
-}
-
 }  // namespace
 
 LocalSocket::LocalSocket(eventloop::EventLoop& loop, OsCalls& os)
     : loop_(loop),
+      loop_token_(loop.lifetime_token()),
       os_(os),
       life_(std::make_shared<Life>()),
       connect_timer_(loop.CreateTimer([this] { OnConnectTimer(); })),
@@ -102,6 +90,7 @@ void LocalSocket::ConnectToServer(std::string_view name, uint32_t open_mode) {
 }
 
 void LocalSocket::ConnectToServer(uint32_t open_mode) {
+  if (Inert()) return;
   const Transition transition = internal::NextTransition(state_, SocketEvent::kConnectRequested);
   if (transition.kind != Transition::Kind::kMove) {
     EmitError(Error::kOperation,
@@ -244,6 +233,7 @@ void LocalSocket::FailConnect(Error error, const std::string& cause, int err) {
 // Adoption.
 
 bool LocalSocket::SetSocketDescriptor(int fd, State state, uint32_t open_mode) {
+  if (Inert()) return false;
   constexpr const char kFunction[] = "LocalSocket::SetSocketDescriptor";
   const Transition transition = internal::NextTransition(state_, SocketEvent::kDescriptorAdopted);
   if (transition.kind != Transition::Kind::kMove) {
@@ -298,7 +288,7 @@ bool LocalSocket::SetSocketDescriptor(int fd, State state, uint32_t open_mode) {
   error_ = Error::kNone;
   error_string_.clear();
   bool abstract = false;
-  full_server_name_ = AddressName(peer, peer_length, &abstract);
+  full_server_name_ = internal::AddressName(peer, peer_length, &abstract);
   server_name_ =
       abstract ? full_server_name_ : full_server_name_.substr(full_server_name_.rfind('/') + 1);
   options_ = abstract ? kAbstractNamespace : kNoOptions;
@@ -321,6 +311,7 @@ void LocalSocket::SetAcceptedNames(const std::string& server_name, const std::st
 // Ending a connection.
 
 void LocalSocket::DisconnectFromServer() {
+  if (Inert()) return;
   const Transition transition = internal::NextTransition(state_, SocketEvent::kDisconnectRequested);
   if (transition.kind != Transition::Kind::kMove) return;
   BeginOperation();
@@ -339,6 +330,7 @@ void LocalSocket::DisconnectFromServer() {
 }
 
 void LocalSocket::ShutdownWrite() {
+  if (Inert()) return;
   if (state_ != State::kConnected || !(open_mode_ & kWriteOnly) || shutdown_write_requested_) {
     SetError(Error::kOperation,
              FormatError("LocalSocket::ShutdownWrite", "operation not permitted in this state"));
@@ -353,10 +345,13 @@ void LocalSocket::ShutdownWrite() {
 }
 
 void LocalSocket::Abort() {
+  if (Inert()) return;
   const bool moves =
       internal::NextTransition(state_, SocketEvent::kAbort).kind == Transition::Kind::kMove;
   if (!moves && !IsOpen()) return;
-  BeginOperation();
+  // Closing only the device (the connection already ended) is no new signal sequence: an
+  // Abort() inside read_channel_finished still lets `disconnected` follow.
+  if (moves) BeginOperation();
   if (state_ == State::kConnecting) {
     CancelConnecting();
     return;
@@ -375,9 +370,10 @@ void LocalSocket::Abort() {
 }
 
 void LocalSocket::Close() {
+  if (Inert()) return;
   const Transition transition = internal::NextTransition(state_, SocketEvent::kClose);
   if (transition.kind != Transition::Kind::kMove && !IsOpen()) return;
-  BeginOperation();
+  if (transition.kind == Transition::Kind::kMove) BeginOperation();  // See Abort().
   SequenceGuard guard(this);
   if (IsOpen() || state_ == State::kConnecting) {
     about_to_close.Emit();

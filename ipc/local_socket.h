@@ -70,6 +70,9 @@
 namespace ipc {
 
 class LocalServer;
+namespace internal {
+class WaitDeadline;
+}  // namespace internal
 
 class LocalSocket {
  public:
@@ -211,7 +214,6 @@ class LocalSocket {
     bool alive = true;
   };
   class SequenceGuard;
-  class Deadline;
   enum class ConnectPhase { kNone, kInProgress, kBackoff };
 
   // Connecting (local_socket.cc).
@@ -266,17 +268,21 @@ class LocalSocket {
   bool Readable(const char* function);
 
   // Waits (local_socket_wait.cc).
-  bool WaitUntilConnected(const Deadline& deadline, const char* function);
+  bool WaitUntilConnected(const internal::WaitDeadline& deadline, const char* function);
   // One poll() on the fd for `events` (a plain sleep when `events` is 0), until `deadline` or
   // `until`, whichever is first. Returns the revents, 0 on timeout, -1 if poll failed (error()
   // is set).
-  int PollUntil(short events, const Deadline& deadline,  // NOLINT(runtime/int)
+  int PollUntil(short events, const internal::WaitDeadline& deadline,  // NOLINT(runtime/int)
                 eventloop::TimePoint until = eventloop::TimePoint::max());
   void TimeOut(const char* function);
   // Sets kOperation for a wait that cannot progress because the read buffer is full; false.
   bool ReadBufferFull(const char* function);
 
+  // True once the loop is gone: the socket is inert (its methods do nothing).
+  bool Inert() const { return loop_token_.expired(); }
+
   eventloop::EventLoop& loop_;
+  const std::weak_ptr<const void> loop_token_;
   OsCalls& os_;
   const std::shared_ptr<Life> life_;
 

@@ -27,6 +27,7 @@ constexpr size_t kMaxIov = 64;
 }  // namespace
 
 int64_t LocalSocket::Write(std::string_view data) {
+  if (Inert()) return -1;
   if (!IsValid() || !(open_mode_ & kWriteOnly) || shutdown_write_requested_) {
     SetError(Error::kOperation, FormatError("LocalSocket::Write", "socket is not writable"));
     return -1;
@@ -97,7 +98,10 @@ bool LocalSocket::CanReadLine() const {
 }
 bool LocalSocket::AtEnd() const { return read_buffer_.empty(); }
 
-bool LocalSocket::Flush() { return FlushWriteBuffer("LocalSocket::Flush") > 0; }
+bool LocalSocket::Flush() {
+  if (Inert()) return false;
+  return FlushWriteBuffer("LocalSocket::Flush") > 0;
+}
 
 int64_t LocalSocket::read_buffer_size() const { return read_buffer_limit_; }
 
@@ -121,6 +125,7 @@ void LocalSocket::ScheduleFlush() {
 }
 
 void LocalSocket::UpdateInterest() {
+  if (Inert()) return;
   if (fd_ < 0 || connect_phase_ != ConnectPhase::kNone) return;
   uint32_t events = eventloop::kNoEvents;
   if (!read_paused_) events |= eventloop::kReadable;

@@ -487,3 +487,69 @@ TEST_F(LocalSocketMockTest, DestructionAbortsSilentlyAndDropsUnflushedWrites) {
 }  // namespace
 }  // namespace testing_util
 }  // namespace ipc
+
+namespace ipc {
+namespace testing_util {
+namespace {
+
+TEST_F(LocalSocketMockTest, ClosingTheDeviceInsideReadChannelFinishedStillLetsDisconnectedCome) {
+  LocalSocket& s = ConnectedSocket();
+  s.read_channel_finished.Connect([&] { s.Abort(); });
+  s.DisconnectFromServer();
+  EXPECT_THAT(events_, ElementsAre("state:kClosing", "state:kUnconnected", "read_channel_finished",
+                                   "about_to_close", "disconnected"));
+  EXPECT_FALSE(s.IsOpen());
+}
+
+TEST_F(LocalSocketMockTest, AbortInsideErrorOccurredGivesExactlyOneDisconnected) {
+  LocalSocket& s = ConnectedSocket();
+  s.error_occurred.Connect([&](Error) { s.Abort(); });
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverEof());
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  loop_.ClearFdReady(kFd, eventloop::kReadable);
+  EXPECT_THAT(events_, ElementsAre("error:kPeerClosed", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected", "about_to_close"));
+}
+
+// A socket that outlives its loop becomes inert: its methods do nothing (no syscall: the
+// strict mock would fail), and its destructor still closes the fd.
+TEST(LocalSocketInertTest, MethodsDoNothingOnceTheLoopIsGone) {
+  ::testing::StrictMock<MockOsCalls> os;
+  FdLedger ledger;
+  EXPECT_CALL(os, Close(_)).WillRepeatedly(ledger.Close());
+  EXPECT_CALL(os, Socket(_, _, _)).WillOnce(ledger.Open());
+  EXPECT_CALL(os, Connect(kFd, _, _)).WillOnce(Return(SysResult{0, 0}));
+  auto loop = std::make_unique<eventloop::FakeEventLoop>();
+  auto socket = std::make_unique<LocalSocket>(*loop, os);
+  socket->ConnectToServer("/srv");
+  ASSERT_EQ(socket->state(), State::kConnected);
+  socket->Write("pending");
+  int signals = 0;
+  socket->state_changed.Connect([&](State) { ++signals; });
+  socket->disconnected.Connect([&] { ++signals; });
+  loop.reset();
+  EXPECT_EQ(socket->Write("x"), -1);
+  EXPECT_FALSE(socket->Flush());
+  EXPECT_FALSE(socket->WaitForReadyRead(-1));
+  EXPECT_FALSE(socket->WaitForBytesWritten(-1));
+  EXPECT_FALSE(socket->WaitForDisconnected(-1));
+  EXPECT_FALSE(socket->WaitForConnected(-1));
+  socket->ConnectToServer("/other");
+  socket->DisconnectFromServer();
+  socket->ShutdownWrite();
+  socket->Close();
+  socket->Abort();
+  EXPECT_FALSE(socket->SetSocketDescriptor(3));
+  socket->SetReadBufferSize(1);
+  EXPECT_EQ(socket->ReadAll(), "");
+  EXPECT_EQ(signals, 0);
+  EXPECT_EQ(socket->state(), State::kConnected);
+  socket.reset();
+  EXPECT_FALSE(ledger.IsOpen(kFd));
+  EXPECT_THAT(ledger.bad_closes(), IsEmpty());
+}
+
+}  // namespace
+}  // namespace testing_util
+}  // namespace ipc

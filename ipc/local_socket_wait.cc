@@ -8,19 +8,22 @@
 #include "ipc/local_socket.h"
 #include "ipc/local_socket_internal.h"
 #include "ipc/socket_errors.h"
+#include "ipc/wait_deadline.h"
 
 namespace ipc {
 
 bool LocalSocket::WaitForConnected(int msecs) {
+  if (Inert()) return false;
   if (state_ == State::kConnected) return true;
   if (state_ != State::kConnecting) return false;
-  return WaitUntilConnected(Deadline(loop_, msecs), "LocalSocket::WaitForConnected");
+  return WaitUntilConnected(internal::WaitDeadline(loop_, msecs), "LocalSocket::WaitForConnected");
 }
 
 bool LocalSocket::WaitForReadyRead(int msecs) {
+  if (Inert()) return false;
   constexpr const char kFunction[] = "LocalSocket::WaitForReadyRead";
   if (state_ == State::kUnconnected) return false;
-  const Deadline deadline(loop_, msecs);
+  const internal::WaitDeadline deadline(loop_, msecs);
   if (state_ == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
   SequenceGuard guard(this);
   while (guard.Alive() && IsValid()) {
@@ -53,9 +56,10 @@ bool LocalSocket::WaitForReadyRead(int msecs) {
 }
 
 bool LocalSocket::WaitForBytesWritten(int msecs) {
+  if (Inert()) return false;
   constexpr const char kFunction[] = "LocalSocket::WaitForBytesWritten";
   if (state_ == State::kUnconnected || write_buffer_.empty()) return false;
-  const Deadline deadline(loop_, msecs);
+  const internal::WaitDeadline deadline(loop_, msecs);
   if (state_ == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
   SequenceGuard guard(this);
   while (guard.Alive() && IsValid() && !write_buffer_.empty()) {
@@ -75,9 +79,10 @@ bool LocalSocket::WaitForBytesWritten(int msecs) {
 }
 
 bool LocalSocket::WaitForDisconnected(int msecs) {
+  if (Inert()) return false;
   constexpr const char kFunction[] = "LocalSocket::WaitForDisconnected";
   if (!IsValid()) return false;
-  const Deadline deadline(loop_, msecs);
+  const internal::WaitDeadline deadline(loop_, msecs);
   SequenceGuard guard(this);
   while (guard.Alive() && IsValid()) {
     const short events = static_cast<short>((read_paused_ ? 0 : POLLIN) |  // NOLINT
@@ -104,7 +109,7 @@ bool LocalSocket::WaitForDisconnected(int msecs) {
   return guard.Alive() && state_ == State::kUnconnected;
 }
 
-bool LocalSocket::WaitUntilConnected(const Deadline& deadline, const char* function) {
+bool LocalSocket::WaitUntilConnected(const internal::WaitDeadline& deadline, const char* function) {
   SequenceGuard guard(this);
   while (guard.Alive() && state_ == State::kConnecting) {
     if (deadline.Expired()) {
@@ -129,7 +134,8 @@ bool LocalSocket::WaitUntilConnected(const Deadline& deadline, const char* funct
   return guard.Alive() && state_ == State::kConnected;
 }
 
-int LocalSocket::PollUntil(short events, const Deadline& deadline,  // NOLINT(runtime/int)
+int LocalSocket::PollUntil(short events,
+                           const internal::WaitDeadline& deadline,  // NOLINT(runtime/int)
                            eventloop::TimePoint until) {
   pollfd entry{fd_, events, 0};
   const int timeout_ms = deadline.PollTimeoutMs(until);

@@ -19,7 +19,9 @@ using ::testing::IsEmpty;
 using ::testing::Return;
 
 // Poll entry matcher: one pollfd for kFd with exactly these events.
-MATCHER_P(PollsFdFor, events, "") { return arg != nullptr && arg->fd == kFd && arg->events == events; }
+MATCHER_P(PollsFdFor, events, "") {
+  return arg != nullptr && arg->fd == kFd && arg->events == events;
+}
 
 TEST_F(LocalSocketMockTest, WaitForReadyReadTimesOutOnTheLoopClockAndEmitsNothing) {
   LocalSocket& s = ConnectedSocket();
@@ -73,8 +75,7 @@ TEST_F(LocalSocketMockTest, WaitForReadyReadFlushesPendingWritesWhileWaiting) {
   LocalSocket& s = ConnectedSocket();
   std::string sent;
   s.Write("ask");
-  EXPECT_CALL(os_, Poll(PollsFdFor(POLLIN | POLLOUT), 1, 100))
-      .WillOnce(PollReady(kFd, POLLOUT));
+  EXPECT_CALL(os_, Poll(PollsFdFor(POLLIN | POLLOUT), 1, 100)).WillOnce(PollReady(kFd, POLLOUT));
   EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(CollectSent(&sent));
   EXPECT_CALL(os_, Poll(PollsFdFor(POLLIN), 1, 100)).WillOnce(PollReady(kFd, POLLIN));
   EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverMessage("answer"));
@@ -155,8 +156,7 @@ TEST_F(LocalSocketMockTest, WaitForDisconnectedReadsToSeeThePeerClose) {
   EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverMessage("tail")).WillOnce(DeliverEof());
   EXPECT_TRUE(s.WaitForDisconnected(1000));
   EXPECT_THAT(events_, ElementsAre("ready_read", "error:kPeerClosed", "state:kClosing",
-                                   "state:kUnconnected", "read_channel_finished",
-                                   "disconnected"));
+                                   "state:kUnconnected", "read_channel_finished", "disconnected"));
   EXPECT_EQ(s.ReadAll(), "tail");
 }
 

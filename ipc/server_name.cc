@@ -1,5 +1,6 @@
 #include "ipc/server_name.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +45,18 @@ NameError ResolveServerName(std::string_view name, bool abstract, ResolvedName* 
   }
   *resolved = std::move(result);
   return NameError::kNone;
+}
+
+std::string AddressName(const sockaddr_un& address, socklen_t length, bool* abstract) {
+  constexpr size_t kOffset = offsetof(sockaddr_un, sun_path);
+  *abstract = false;
+  if (length <= kOffset) return {};
+  const size_t size = std::min<size_t>(length - kOffset, sizeof(address.sun_path));
+  if (address.sun_path[0] == '\0') {
+    *abstract = true;
+    return std::string(address.sun_path + 1, size - 1);
+  }
+  return std::string(address.sun_path, strnlen(address.sun_path, size));
 }
 
 const char* NameErrorText(NameError error) {

@@ -37,6 +37,11 @@ std::string TempDirectory();
 // kNone and fills `*resolved` on success; on failure `*resolved` is unchanged.
 NameError ResolveServerName(std::string_view name, bool abstract, ResolvedName* resolved);
 
+// The name in an AF_UNIX address of `length` bytes (as getsockname/getpeername report it):
+// the path, or the abstract name without its leading NUL (then *abstract is true). Empty for
+// an unnamed address.
+std::string AddressName(const sockaddr_un& address, socklen_t length, bool* abstract);
+
 // A human-readable cause for `error` ("name too long", ...), for error strings.
 const char* NameErrorText(NameError error);
 

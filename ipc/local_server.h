@@ -1,0 +1,244 @@
+// ipc::LocalServer: the server side of Unix-domain stream sockets, with the observable behaviour
+// of Qt's QLocalServer on Linux, minus Qt's bugs (see "Differences from Qt" below).
+//
+//   eventloop::LibeventLoop loop;
+//   ipc::LocalServer server(loop);
+//   server.new_connection.Connect([&] {
+//     std::unique_ptr<ipc::LocalSocket> client = server.NextPendingConnection();
+//     ...  // the caller owns it; it may outlive the server
+//   });
+//   if (!server.Listen("my-service")) std::cerr << server.error_string() << "\n";
+//   loop.Run();
+//
+// Names. Listen(name) resolves `name` as LocalSocket does: a name starting with '/' is an
+// absolute path, any other name (including "dir/x") is placed in $TMPDIR (else /tmp), and with
+// kAbstractNamespace the name is used byte-exactly in Linux's abstract namespace. server_name()
+// is the name as given, full_server_name() the resolved path (or the abstract name without its
+// leading NUL); both are empty when not listening. A name longer than sun_path allows (107
+// bytes for a path or an abstract name) fails with kServerNotFound ("name too long").
+//
+// Socket options (SetSocketOptions, used at the next Listen; bits not listed are rejected and
+// the call is ignored):
+//   kNoOptions        the socket file is bound at the final path; its mode follows the umask.
+//   kUserAccess       mode 0700   kGroupAccess 0070   kOtherAccess 0007   kWorldAccess 0777;
+//                     combinations OR the modes (User|Group = 0770); the owner bits are not
+//                     added. The file appears at the final path with its final mode already set
+//                     (no window): it is bound in a private mkdtemp directory next to the target
+//                     (through /proc/self/fd/<dirfd>/s, so the temporary path is always short),
+//                     chmod()ed, listen()ed, then link()ed to the final name, which fails if the
+//                     name appeared meanwhile. Needs /proc, or a temporary path that fits
+//                     sun_path. Never rename() (it would replace a live server), never umask.
+//   kAbstractNamespace  abstract name, no file at all; overrides the access bits (as Qt on
+//                     Linux).
+//
+// An existing file at the path (with or without access options): if it is not a socket,
+// Listen fails with kAddressInUse and the file is untouched. If it is a socket, Listen probes
+// it with a non-blocking connect(): ECONNREFUSED means stale, so the file is unlinked and the
+// bind (or link) is retried once; success or EAGAIN (or EPROTOTYPE: a live socket of another
+// type) means a live server, so Listen fails with kAddressInUse and nothing is unlinked; any
+// other probe errno is mapped as below (EACCES -> kSocketAccess...) and nothing is unlinked
+// either. A path that vanishes meanwhile is retried once. The probe connection is closed at
+// once: the live server sees a client that connects and hangs up. (Between the probe and the
+// unlink another process could replace the stale file; that window is inherent to path-based
+// sockets.)
+//
+// The socket file the server created is removed by Close() and the destructor only if the path
+// still names that file (same st_dev/st_ino, checked with lstat): a newer server's socket with
+// the same name is never removed. The check runs before the listening fd is closed, while the
+// bound socket still pins the inode, so its number cannot have been reused by a newer file. A
+// server adopted with Listen(int) never unlinks anything.
+//
+// Accepting. The listening fd is non-blocking; the loop accepts (accept4 with SOCK_NONBLOCK |
+// SOCK_CLOEXEC) until EAGAIN, at most 256 per wake-up (the loop is level-triggered, so the
+// rest follows on the next iteration), while the pending queue holds fewer than
+// max_pending_connections() sockets (exactly that many at most; 0 = the loop never accepts).
+// While the queue is full, reading the listening fd is paused; NextPendingConnection resumes
+// it. Each accepted fd becomes a LocalSocket (on the server's loop and OsCalls) in kConnected,
+// reporting the server's server_name()/full_server_name() and LocalSocket::kAbstractNamespace
+// when the server is abstract; an fd that LocalSocket refuses is closed. new_connection is
+// emitted once per accepted connection, from the loop (never from inside Listen), right after
+// the socket is queued.
+//
+// Errors. server_error() and error_string() describe the last failure; a fresh server, a
+// successful Listen and Close() leave kNone and "". error_string() reads
+// "LocalServer::<Function>: <cause>[: <strerror text>]", e.g. "LocalServer::Listen: address in
+// use". The errno -> Error mapping:
+//   Listen (socket, bind, listen, link, mkdtemp, chmod, ...):
+//     EADDRINUSE, EEXIST, a live server or a non-socket at the path -> kAddressInUse;
+//     an empty name, a name too long, a missing directory: ENOENT, ENOTDIR, ELOOP,
+//     ENAMETOOLONG, EROFS -> kServerNotFound; EACCES, EPERM -> kSocketAccess;
+//     EMFILE, ENFILE, ENOBUFS, ENOMEM -> kSocketResource; anything else -> kUnknown.
+//     Listen while listening -> kOperation ("already listening"); the server is unchanged.
+//   Listen(int fd): not a listening AF_UNIX stream socket -> kUnsupportedSocketOperation.
+//   accept4: EAGAIN -> done for now; ECONNABORTED, EPROTO, EINTR -> skipped (the next one is
+//     accepted); EMFILE, ENFILE, ENOBUFS, ENOMEM -> kSocketResource; anything else -> kUnknown.
+//     For these last two: the server stays listening, accepting pauses and is retried on a
+//     backoff timer (10 ms, doubling up to 1 s; reset once an accept succeeds), the error is
+//     recorded and then error_occurred(error) is emitted.
+//   WaitForNewConnection: a poll() failure sets the error (as accept4's) and returns false; the
+//     server stays listening.
+//
+// Differences from Qt, on purpose: a live server's name is never hijacked and a stale socket
+// never blocks Listen (Qt renames over live servers with access options and fails on stale
+// files without); the socket file is unlinked only if it is still ours, and never for
+// Listen(int); accept errors do not close the server; the pending queue never exceeds
+// max_pending_connections() (Qt: max + 2); the full sun_path is usable (Qt: 106 bytes);
+// a successful Listen clears the error; sockets taken with NextPendingConnection belong to the
+// caller and outlive the server.
+//
+// Re-entrancy: a new_connection or error_occurred slot may call NextPendingConnection, Close,
+// Listen, or destroy the server (the server then touches nothing).
+//
+// Threads and lifetimes: loop-thread only. `loop` should outlive the server (one that outlives
+// it becomes inert); `os` must outlive it. Accepted sockets use both too. Sockets handed out by
+// NextPendingConnection belong to the caller and may outlive the server; sockets still pending
+// are destroyed by Close() and the destructor (their peers see the connection close). Neither
+// copyable nor movable.
+#ifndef LOCALSOCKET_IPC_LOCAL_SERVER_H_
+#define LOCALSOCKET_IPC_LOCAL_SERVER_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "eventloop/event_loop.h"
+#include "ipc/local_socket.h"
+#include "ipc/os_calls.h"
+#include "ipc/signal.h"
+
+namespace ipc {
+
+class LocalServer {
+ public:
+  enum SocketOption : uint32_t {
+    kNoOptions = 0,
+    kUserAccess = 0x01,
+    kGroupAccess = 0x02,
+    kOtherAccess = 0x04,
+    kWorldAccess = 0x07,
+    kAbstractNamespace = 0x08
+  };
+
+  // `loop` should outlive the server (else it becomes inert); `os` must outlive it; accepted
+  // sockets use both too.
+  explicit LocalServer(eventloop::EventLoop& loop, OsCalls& os = RealOsCalls());
+  LocalServer(const LocalServer&) = delete;
+  LocalServer& operator=(const LocalServer&) = delete;
+  // Close(): destroys the pending sockets and removes the socket file it created (if the path
+  // still names it).
+  ~LocalServer();
+
+  // Listens on `name` with socket_options() (see the file comment). Returns true on success
+  // (the error is cleared); false with server_error()/error_string() set otherwise, leaving
+  // nothing behind (no fd, no file, no temporary directory). Emits nothing.
+  bool Listen(std::string_view name);
+  // Adopts a listening AF_UNIX stream socket: false, kUnsupportedSocketOperation, and the fd
+  // untouched otherwise (flags it changed are restored; false, kOperation when already
+  // listening). On success the server owns
+  // the fd (made non-blocking and close-on-exec); names come from getsockname: server_name() is
+  // the bound path's basename and full_server_name() the path, or both the abstract name (then
+  // socket_options() gains kAbstractNamespace, else loses it). It never unlinks the path.
+  bool Listen(int socket_descriptor);
+  // No-op when not listening. Otherwise destroys the pending (not yet taken) sockets, closes
+  // the listening fd, removes the socket file if it is still the one this server created,
+  // clears the names and the error. Sockets already taken are unaffected.
+  void Close();
+  bool IsListening() const;
+  std::string server_name() const;
+  std::string full_server_name() const;
+  LocalSocket::Error server_error() const;
+  std::string error_string() const;
+  // kNoOptions or an OR of the SocketOption bits; a value with other bits is ignored. Takes
+  // effect at the next Listen.
+  void SetSocketOptions(uint32_t options);
+  uint32_t socket_options() const;
+  // The most sockets the loop keeps queued (default 30; 0 = the loop never accepts). A
+  // negative n is ignored.
+  void SetMaxPendingConnections(int n);
+  int max_pending_connections() const;
+  // The listen(2) backlog used by the next Listen (default 50). A negative n is ignored.
+  void SetListenBacklogSize(int n);
+  int listen_backlog_size() const;
+  // The listening fd, or -1 when not listening.
+  int socket_descriptor() const;
+  bool HasPendingConnections() const;
+  // Dequeues the oldest pending socket (nullptr when none). The caller owns it; it may outlive
+  // the server. Resumes accepting when the queue drops below max_pending_connections().
+  std::unique_ptr<LocalSocket> NextPendingConnection();
+  // Blocks (without running the loop) until one connection is accepted or `msecs` (measured on
+  // the loop's clock; -1 = forever) pass. Accepts one connection even when the queue is full,
+  // emits new_connection for it, and returns HasPendingConnections(). False at once when not
+  // listening. On timeout returns false and sets *timed_out (when given) to true; otherwise
+  // *timed_out is false. If a slot destroys the server, returns true without touching it.
+  bool WaitForNewConnection(int msecs = 0, bool* timed_out = nullptr);
+  // Removes the socket file `name` resolves to (as Listen without options; a relative name is
+  // placed in $TMPDIR), whether a server is still listening on it or not. True when a socket
+  // was removed or nothing is there; false for anything that is not a socket (left untouched),
+  // for a name that cannot be resolved (empty, too long), or when the removal fails. Uses
+  // RealOsCalls().
+  static bool RemoveServer(std::string_view name);
+
+  Signal<> new_connection;
+  // Accept failures (EMFILE...): the server is still listening and retries (file comment).
+  Signal<LocalSocket::Error> error_occurred;
+
+ private:
+  struct Life {
+    bool alive = true;
+  };
+  // What accepting one connection gave.
+  enum class AcceptOutcome { kAccepted, kNoneReady, kSkipped, kFailed };
+
+  // Shared tail of both Listen overloads: takes ownership of `fd` and starts watching it.
+  // On failure sets the error and leaves the fd alone.
+  bool StartListening(int fd, std::string server_name, std::string full_name, bool abstract);
+  void OnReadable();
+  void OnRetryTimer();
+  // Accepts until EAGAIN, the queue is full, a failure, or the per-wake-up cap.
+  void AcceptLoop();
+  // One accept4; on success the socket is queued (nothing emitted). On a failure that pauses
+  // accepting the error is recorded and the backoff timer armed (nothing emitted).
+  AcceptOutcome AcceptOne(const char* function);
+  // Emits error_occurred(server_error()). Returns false if a slot destroyed the server.
+  bool EmitError();
+  void UpdateInterest();
+  void SetError(LocalSocket::Error error, std::string error_string);
+  void ClearError();
+
+  // True once the loop is gone: Listen and WaitForNewConnection then do nothing.
+  bool Inert() const { return loop_token_.expired(); }
+
+  eventloop::EventLoop& loop_;
+  const std::weak_ptr<const void> loop_token_;
+  OsCalls& os_;
+  const std::shared_ptr<Life> life_;
+
+  uint32_t options_ = kNoOptions;
+  int max_pending_ = 30;
+  int backlog_ = 50;
+  LocalSocket::Error error_ = LocalSocket::Error::kNone;
+  std::string error_string_;
+
+  // Listening state.
+  int fd_ = -1;
+  uint64_t generation_ = 0;  // Bumped by Close(): an accept loop of an old fd stops.
+  std::string server_name_;
+  std::string full_server_name_;
+  bool abstract_ = false;
+  bool owns_file_ = false;  // The socket file at full_server_name_ is ours (dev_/ino_).
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+  std::unique_ptr<eventloop::FdWatcher> watcher_;
+  std::deque<std::unique_ptr<LocalSocket>> pending_;
+  bool accept_paused_ = false;  // After an accept failure, until the retry timer fires.
+  eventloop::Duration retry_backoff_;
+  std::unique_ptr<eventloop::Timer> retry_timer_;
+};
+
+}  // namespace ipc
+
+#endif  // LOCALSOCKET_IPC_LOCAL_SERVER_H_

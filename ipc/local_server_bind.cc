@@ -1,0 +1,293 @@
+// Internal: LocalServer's listen recipe. The system calls, in order (every one through OsCalls):
+//
+// All option sets start with
+//   socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) -> fd
+//
+// kAbstractNamespace (access bits ignored):
+//   bind(fd, "\0name")               EADDRINUSE -> kAddressInUse (no file, nothing to probe)
+//   listen(fd, backlog)
+//
+// kNoOptions (a path):
+//   bind(fd, path)                   EADDRINUSE -> "existing path" below, then bind once more
+//   lstat(path)                      remembers st_dev/st_ino of the file we created
+//   listen(fd, backlog)              on failure the file we created is unlinked (if still ours)
+//
+// Access options (a path, mode 0700/0070/0007/... exact):
+//   mkdtemp("<dir of path>/.ipc-server-XXXXXX")      private (0700) directory, same filesystem
+//   open(tmpdir, O_PATH | O_DIRECTORY | O_CLOEXEC) -> dirfd
+//   bind(fd, "/proc/self/fd/<dirfd>/s")  (ENOENT, i.e. no /proc, and "<tmpdir>/s" fits sun_path:
+//                                         bind(fd, "<tmpdir>/s") instead)
+//   chmod(<the bind path>, mode)
+//   listen(fd, backlog)
+//   link("<tmpdir>/s", path)         EEXIST -> "existing path" below, then link once more
+//   lstat("<tmpdir>/s")              st_dev/st_ino of the file now at `path` too
+//   unlink("<tmpdir>/s"); rmdir(tmpdir); close(dirfd)
+// On any failure after mkdtemp: unlink("<tmpdir>/s") (if bound), rmdir(tmpdir), close(dirfd),
+// then close(fd).
+//
+// Existing path (bind EADDRINUSE / link EEXIST):
+//   lstat(path)            ENOENT -> gone meanwhile: retry; not a socket -> kAddressInUse
+//   socket(...) -> probe; connect(probe, path); close(probe)
+//       success, EAGAIN, EINPROGRESS, EINTR, EPROTOTYPE -> live: kAddressInUse
+//       ENOENT -> gone meanwhile: retry
+//       ECONNREFUSED -> stale: unlink(path), retry
+//       anything else -> mapped (EACCES -> kSocketAccess...)
+// A retry happens once; failing again reports the errno (EADDRINUSE/EEXIST -> kAddressInUse).
+#include "ipc/local_server_bind.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ipc/local_server.h"
+#include "ipc/socket_errors.h"
+
+namespace ipc {
+namespace internal {
+namespace {
+
+constexpr int kSocketType = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+
+ServerSocket Failure(Error error, std::string error_string) {
+  ServerSocket result;
+  result.error = error;
+  result.error_string = std::move(error_string);
+  return result;
+}
+
+ServerSocket ErrnoFailure(int err) {
+  const Error error = ErrorFromListenErrno(err);
+  return Failure(error, FormatError(kServerListenFunction, ErrorCause(error), err));
+}
+
+// A filesystem address for `path`, which must fit sun_path.
+sockaddr_un PathAddress(const std::string& path, socklen_t* length) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.data(), path.size());
+  address.sun_path[path.size()] = '\0';
+  *length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return address;
+}
+
+const sockaddr* AsSockaddr(const sockaddr_un& address) {
+  return reinterpret_cast<const sockaddr*>(&address);
+}
+
+// What to do about a path that already exists.
+struct ExistingPath {
+  bool retry = false;  // The path is free now: bind/link again.
+  ServerSocket failure;
+};
+
+ExistingPath Retry() {
+  ExistingPath result;
+  result.retry = true;
+  return result;
+}
+
+ExistingPath Refuse(ServerSocket failure) {
+  ExistingPath result;
+  result.failure = std::move(failure);
+  return result;
+}
+
+// The path `name` resolves to exists (bind said EADDRINUSE, or link EEXIST): unlink it only if
+// it is provably a stale socket.
+ExistingPath HandleExistingPath(OsCalls& os, const ResolvedName& name) {
+  const char* path = name.full_name.c_str();
+  struct stat st {};
+  if (const SysResult r = os.Lstat(path, &st); r.rc < 0) {
+    if (r.err == ENOENT) return Retry();
+    return Refuse(ErrnoFailure(r.err));
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return Refuse(
+        Failure(Error::kAddressInUse,
+                FormatError(kServerListenFunction,
+                            std::string(ErrorCause(Error::kAddressInUse)) + " (not a socket)")));
+  }
+  const SysResult probe = os.Socket(AF_UNIX, kSocketType, 0);
+  if (probe.rc < 0) return Refuse(ErrnoFailure(probe.err));
+  const int probe_fd = static_cast<int>(probe.rc);
+  const SysResult connected = os.Connect(probe_fd, AsSockaddr(name.address), name.address_length);
+  os.Close(probe_fd);  // A live server sees a client that connects and hangs up.
+  if (connected.rc == 0) {
+    return Refuse(Failure(Error::kAddressInUse,
+                          FormatError(kServerListenFunction, ErrorCause(Error::kAddressInUse))));
+  }
+  switch (connected.err) {
+    case EAGAIN:       // A live server with a full backlog.
+    case EINPROGRESS:  // Cannot happen for AF_UNIX; treated as live.
+    case EINTR:
+    case EPROTOTYPE:  // A live socket of another type (e.g. a datagram server).
+      return Refuse(Failure(Error::kAddressInUse,
+                            FormatError(kServerListenFunction, ErrorCause(Error::kAddressInUse))));
+    case ENOENT:  // Gone meanwhile.
+      return Retry();
+    case ECONNREFUSED:  // Stale: nobody listens.
+      if (const SysResult r = os.Unlink(path); r.rc < 0 && r.err != ENOENT) {
+        return Refuse(ErrnoFailure(r.err));
+      }
+      return Retry();
+    default:
+      return Refuse(ErrnoFailure(connected.err));
+  }
+}
+
+// kAbstractNamespace: no file.
+ServerSocket ListenAbstract(OsCalls& os, int fd, const ResolvedName& name, int backlog) {
+  if (const SysResult r = os.Bind(fd, AsSockaddr(name.address), name.address_length); r.rc < 0) {
+    return ErrnoFailure(r.err);
+  }
+  if (const SysResult r = os.Listen(fd, backlog); r.rc < 0) return ErrnoFailure(r.err);
+  ServerSocket result;
+  result.fd = fd;
+  return result;
+}
+
+// kNoOptions: bind the final path directly.
+ServerSocket ListenAtPath(OsCalls& os, int fd, const ResolvedName& name, int backlog) {
+  for (int attempt = 0;; ++attempt) {
+    const SysResult r = os.Bind(fd, AsSockaddr(name.address), name.address_length);
+    if (r.rc == 0) break;
+    if (r.err != EADDRINUSE || attempt > 0) return ErrnoFailure(r.err);
+    ExistingPath existing = HandleExistingPath(os, name);
+    if (!existing.retry) return std::move(existing.failure);
+  }
+  ServerSocket result;
+  result.fd = fd;
+  struct stat st {};
+  if (os.Lstat(name.full_name.c_str(), &st).rc == 0 && S_ISSOCK(st.st_mode)) {
+    result.owns_file = true;
+    result.dev = st.st_dev;
+    result.ino = st.st_ino;
+  }
+  if (const SysResult r = os.Listen(fd, backlog); r.rc < 0) {
+    if (result.owns_file) UnlinkIfSame(os, name.full_name, result.dev, result.ino);
+    return ErrnoFailure(r.err);
+  }
+  return result;
+}
+
+// Access options: bind in a private directory, chmod, listen, then link into place.
+class PrivateDirectoryRecipe {
+ public:
+  PrivateDirectoryRecipe(OsCalls& os, int fd, const ResolvedName& name, mode_t mode, int backlog)
+      : os_(os), fd_(fd), name_(name), mode_(mode), backlog_(backlog) {}
+  PrivateDirectoryRecipe(const PrivateDirectoryRecipe&) = delete;
+  PrivateDirectoryRecipe& operator=(const PrivateDirectoryRecipe&) = delete;
+  ~PrivateDirectoryRecipe() { CleanUp(); }
+
+  ServerSocket Run() {
+    const std::string& path = name_.full_name;
+    // Resolved paths always contain a '/': they are absolute or placed in TempDirectory().
+    std::vector<char> path_template(path.begin(), path.begin() + (path.rfind('/') + 1));
+    static constexpr char kTemplateName[] = ".ipc-server-XXXXXX";
+    path_template.insert(path_template.end(), kTemplateName, kTemplateName + sizeof(kTemplateName));
+    if (const SysResult r = os_.Mkdtemp(path_template.data()); r.rc < 0) {
+      return ErrnoFailure(r.err);
+    }
+    directory_.assign(path_template.data());
+    const SysResult opened = os_.Open(directory_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (opened.rc < 0) return ErrnoFailure(opened.err);
+    directory_fd_ = static_cast<int>(opened.rc);
+    file_ = directory_ + "/s";
+
+    // The bind path is short whatever the directory's length.
+    std::string bind_path = "/proc/self/fd/" + std::to_string(directory_fd_) + "/s";
+    socklen_t length = 0;
+    sockaddr_un address = PathAddress(bind_path, &length);
+    SysResult bound = os_.Bind(fd_, AsSockaddr(address), length);
+    if (bound.rc < 0 && bound.err == ENOENT && file_.size() <= kMaxPathLength) {
+      bind_path = file_;  // No /proc: the real temporary path fits.
+      address = PathAddress(bind_path, &length);
+      bound = os_.Bind(fd_, AsSockaddr(address), length);
+    }
+    if (bound.rc < 0) return ErrnoFailure(bound.err);
+    file_bound_ = true;
+    if (const SysResult r = os_.Chmod(bind_path.c_str(), mode_); r.rc < 0) {
+      return ErrnoFailure(r.err);
+    }
+    if (const SysResult r = os_.Listen(fd_, backlog_); r.rc < 0) return ErrnoFailure(r.err);
+    for (int attempt = 0;; ++attempt) {
+      const SysResult r = os_.Link(file_.c_str(), path.c_str());
+      if (r.rc == 0) break;
+      if (r.err != EEXIST || attempt > 0) return ErrnoFailure(r.err);
+      ExistingPath existing = HandleExistingPath(os_, name_);
+      if (!existing.retry) return std::move(existing.failure);
+    }
+    ServerSocket result;
+    result.fd = fd_;
+    struct stat st {};
+    // The temporary name is private, so this is the file now at `path` (a hard link to it).
+    if (os_.Lstat(file_.c_str(), &st).rc == 0) {
+      result.owns_file = true;
+      result.dev = st.st_dev;
+      result.ino = st.st_ino;
+    }
+    return result;
+  }
+
+ private:
+  // Removes the temporary name and directory, and closes the directory fd.
+  void CleanUp() {
+    if (file_bound_) os_.Unlink(file_.c_str());
+    if (!directory_.empty()) os_.Rmdir(directory_.c_str());
+    if (directory_fd_ >= 0) os_.Close(directory_fd_);
+  }
+
+  OsCalls& os_;
+  const int fd_;
+  const ResolvedName& name_;
+  const mode_t mode_;
+  const int backlog_;
+  std::string directory_;  // Set once mkdtemp created it.
+  int directory_fd_ = -1;
+  std::string file_;  // "<directory_>/s".
+  bool file_bound_ = false;
+};
+
+}  // namespace
+
+mode_t AccessMode(uint32_t options) {
+  mode_t mode = 0;
+  if (options & LocalServer::kUserAccess) mode |= S_IRWXU;
+  if (options & LocalServer::kGroupAccess) mode |= S_IRWXG;
+  if (options & LocalServer::kOtherAccess) mode |= S_IRWXO;
+  return mode;
+}
+
+ServerSocket CreateServerSocket(OsCalls& os, const ResolvedName& name, bool abstract,
+                                mode_t access_mode, int backlog) {
+  const SysResult created = os.Socket(AF_UNIX, kSocketType, 0);
+  if (created.rc < 0) return ErrnoFailure(created.err);
+  const int fd = static_cast<int>(created.rc);
+  ServerSocket result;
+  if (abstract) {
+    result = ListenAbstract(os, fd, name, backlog);
+  } else if (access_mode == 0) {
+    result = ListenAtPath(os, fd, name, backlog);
+  } else {
+    result = PrivateDirectoryRecipe(os, fd, name, access_mode, backlog).Run();
+  }
+  if (result.fd < 0) os.Close(fd);
+  return result;
+}
+
+bool UnlinkIfSame(OsCalls& os, const std::string& path, dev_t dev, ino_t ino) {
+  struct stat st {};
+  if (os.Lstat(path.c_str(), &st).rc < 0) return false;
+  if (!S_ISSOCK(st.st_mode) || st.st_dev != dev || st.st_ino != ino) return false;
+  return os.Unlink(path.c_str()).rc == 0;
+}
+
+}  // namespace internal
+}  // namespace ipc

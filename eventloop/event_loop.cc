@@ -1,6 +1,7 @@
 #include "eventloop/event_loop.h"
 
 #include <memory>
+#include <ostream>
 #include <utility>
 
 namespace eventloop {
@@ -42,6 +43,26 @@ class PostedBeforeBlockingTask final : public BeforeBlockingTask {
 };
 
 }  // namespace
+
+std::ostream& operator<<(std::ostream& os, IoEvents events) {
+  const uint32_t bits = events;
+  if (bits == kNoEvents) return os << "kNoEvents";
+  const char* separator = "";
+  if (bits & kReadable) {
+    os << "kReadable";
+    separator = "|";
+  }
+  if (bits & kWritable) {
+    os << separator << "kWritable";
+    separator = "|";
+  }
+  if (const uint32_t unknown = bits & ~static_cast<uint32_t>(kReadable | kWritable)) {
+    os << separator << "0x" << std::hex << unknown << std::dec;
+  }
+  return os;
+}
+
+void PrintTo(IoEvents events, std::ostream* os) { *os << events; }
 
 std::unique_ptr<BeforeBlockingTask> EventLoop::CreateBeforeBlockingTask(std::function<void()> run) {
   return std::make_unique<PostedBeforeBlockingTask>(*this, std::move(run));

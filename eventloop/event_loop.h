@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 
 #include "eventloop/clock.h"
@@ -32,6 +33,10 @@ namespace eventloop {
 
 // Bit flags for FdWatcher interest and readiness.
 enum IoEvents : uint32_t { kNoEvents = 0, kReadable = 1, kWritable = 2 };
+// Prints "kNoEvents", "kReadable", "kWritable" or "kReadable|kWritable" (also the gtest
+// printer).
+std::ostream& operator<<(std::ostream& os, IoEvents events);
+void PrintTo(IoEvents events, std::ostream* os);
 
 // A one-shot or repeating timer. Created stopped. Destroying the handle cancels the timer.
 class Timer {

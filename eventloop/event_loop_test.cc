@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -136,6 +137,25 @@ TEST_F(DefaultBeforeBlockingTaskTest, NotScheduledNothingRuns) {
   auto task = loop_.CreateBeforeBlockingTask(Record("run"));
   loop_.RunUntilIdle();
   EXPECT_THAT(events_, IsEmpty());
+}
+
+}  // namespace
+}  // namespace eventloop
+
+namespace eventloop {
+namespace {
+
+TEST(IoEventsTest, PrintsFlagNames) {
+  const auto print = [](uint32_t bits) {
+    std::ostringstream out;
+    out << static_cast<IoEvents>(bits);
+    return out.str();
+  };
+  EXPECT_EQ(print(kNoEvents), "kNoEvents");
+  EXPECT_EQ(print(kReadable), "kReadable");
+  EXPECT_EQ(print(kWritable), "kWritable");
+  EXPECT_EQ(print(kReadable | kWritable), "kReadable|kWritable");
+  EXPECT_EQ(print(kWritable | 8), "kWritable|0x8");
 }
 
 }  // namespace

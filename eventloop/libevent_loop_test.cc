@@ -25,6 +25,7 @@
 
 #include "eventloop/clock.h"
 #include "eventloop/event_loop.h"
+#include "eventloop/watchdog.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/fake_clock.h"
@@ -37,41 +38,6 @@ using std::chrono::nanoseconds;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-// Makes a Run() that would hang return (and the test fail on fired()) instead of blocking the
-// test until Bazel's timeout. Not a synchronisation device: a passing test never reaches it.
-class Watchdog {
- public:
-  explicit Watchdog(EventLoop& loop, seconds limit = seconds(20))
-      : thread_([this, &loop, limit] {
-          std::unique_lock<std::mutex> lock(mutex_);
-          if (!done_cv_.wait_for(lock, limit, [this] { return done_; })) {
-            fired_ = true;
-            loop.Quit();
-          }
-        }) {}
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-    }
-    done_cv_.notify_all();
-    thread_.join();
-  }
-  bool fired() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return fired_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
-  bool fired_ = false;
-  std::thread thread_;  // Last: starts once the members above exist.
-};
 
 // A connected, non-blocking AF_UNIX stream socket pair.
 class SocketPair {

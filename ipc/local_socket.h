@@ -275,8 +275,14 @@ class LocalSocket {
   int PollUntil(short events, const internal::WaitDeadline& deadline,  // NOLINT(runtime/int)
                 eventloop::TimePoint until = eventloop::TimePoint::max());
   void TimeOut(const char* function);
-  // Sets kOperation for a wait that cannot progress because the read buffer is full; false.
-  bool ReadBufferFull(const char* function);
+  // Sets kOperation for a wait that cannot progress because the read buffer is full; -1.
+  int64_t ReadBufferFull(const char* function);
+  // One round of WaitForReadyRead/WaitForDisconnected: polls for input (unless the read
+  // buffer is full) and, with writes pending, for output; then flushes and reads what is
+  // ready, emitting as the loop would. Returns the bytes read, or -1 when the wait must end
+  // (timed out, poll failed, nothing could arrive, or the connection failed while flushing).
+  // The socket may have been destroyed when it returns.
+  int64_t WaitRound(const internal::WaitDeadline& deadline, const char* function);
 
   // True once the loop is gone: the socket is inert (its methods do nothing).
   bool Inert() const { return loop_token_.expired(); }

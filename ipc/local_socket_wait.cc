@@ -27,32 +27,10 @@ bool LocalSocket::WaitForReadyRead(int msecs) {
   if (state_ == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
   SequenceGuard guard(this);
   while (guard.Alive() && IsValid()) {
-    // With a full read buffer no new data can arrive: only pending writes can progress.
-    const short events = static_cast<short>((read_paused_ ? 0 : POLLIN) |  // NOLINT
-                                            (write_buffer_.empty() ? 0 : POLLOUT));
-    if (events == 0) return ReadBufferFull(kFunction);  // Nothing could ever arrive.
-    const int revents = PollUntil(events, deadline);
-    if (revents < 0) return false;
-    if (revents == 0) {
-      if (deadline.Expired()) {
-        TimeOut(kFunction);
-        return false;
-      }
-      continue;
-    }
-    if ((revents & POLLOUT) && FlushWriteBuffer(kFunction) < 0) return false;
-    if (!guard.Alive() || !IsValid()) return false;
-    if ((revents & (POLLIN | POLLHUP | POLLERR)) && !read_paused_) {
-      bool eof = false;
-      int error_errno = 0;
-      const int64_t added = ReadFromSocket(&eof, &error_errno);
-      if (added > 0 || eof || error_errno != 0) {
-        HandleReadOutcome(added, eof, error_errno);
-        return added > 0 && guard.Alive();
-      }
-    }
+    const int64_t read = WaitRound(deadline, kFunction);
+    if (read != 0) return read > 0 && guard.Alive();
   }
-  return false;
+  return false;  // The connection ended with no new data.
 }
 
 bool LocalSocket::WaitForBytesWritten(int msecs) {
@@ -85,28 +63,32 @@ bool LocalSocket::WaitForDisconnected(int msecs) {
   const internal::WaitDeadline deadline(loop_, msecs);
   SequenceGuard guard(this);
   while (guard.Alive() && IsValid()) {
-    const short events = static_cast<short>((read_paused_ ? 0 : POLLIN) |  // NOLINT
-                                            (write_buffer_.empty() ? 0 : POLLOUT));
-    if (events == 0) return ReadBufferFull(kFunction);  // Nothing could ever arrive.
-    const int revents = PollUntil(events, deadline);
-    if (revents < 0) return false;
-    if (revents == 0) {
-      if (deadline.Expired()) {
-        TimeOut(kFunction);
-        return false;
-      }
-      continue;
-    }
-    if ((revents & POLLOUT) && FlushWriteBuffer(kFunction) < 0) break;
-    if (!guard.Alive() || !IsValid()) break;
-    if ((revents & (POLLIN | POLLHUP | POLLERR)) && !read_paused_) {
-      bool eof = false;
-      int error_errno = 0;
-      const int64_t added = ReadFromSocket(&eof, &error_errno);
-      HandleReadOutcome(added, eof, error_errno);
-    }
+    if (WaitRound(deadline, kFunction) < 0) break;
   }
   return guard.Alive() && state_ == State::kUnconnected;
+}
+
+int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const char* function) {
+  const short events = static_cast<short>((read_paused_ ? 0 : POLLIN) |  // NOLINT(runtime/int)
+                                          (write_buffer_.empty() ? 0 : POLLOUT));
+  if (events == 0) return ReadBufferFull(function);  // Nothing could ever arrive.
+  const int revents = PollUntil(events, deadline);
+  if (revents < 0) return -1;
+  if (revents == 0) {
+    if (!deadline.Expired()) return 0;
+    TimeOut(function);
+    return -1;
+  }
+  SequenceGuard guard(this);
+  if ((revents & POLLOUT) && FlushWriteBuffer(function) < 0) return -1;
+  if (!guard.Alive() || !IsValid() || read_paused_ || !(revents & (POLLIN | POLLHUP | POLLERR))) {
+    return 0;
+  }
+  bool eof = false;
+  int error_errno = 0;
+  const int64_t added = ReadFromSocket(&eof, &error_errno);
+  if (added > 0 || eof || error_errno != 0) HandleReadOutcome(added, eof, error_errno);
+  return added;  // `this` may be gone by now: touch nothing.
 }
 
 bool LocalSocket::WaitUntilConnected(const internal::WaitDeadline& deadline, const char* function) {
@@ -150,9 +132,9 @@ int LocalSocket::PollUntil(short events,
   return result.rc == 0 ? 0 : entry.revents;
 }
 
-bool LocalSocket::ReadBufferFull(const char* function) {
+int64_t LocalSocket::ReadBufferFull(const char* function) {
   SetError(Error::kOperation, internal::FormatError(function, "the read buffer is full"));
-  return false;
+  return -1;
 }
 
 void LocalSocket::TimeOut(const char* function) {

@@ -1,7 +1,6 @@
 // ipc::LocalSocket: a Unix-domain stream socket client (or an accepted server-side
 // connection) with the observable behaviour of Qt's QLocalSocket on Linux, minus Qt's bugs.
-// See QT_BEHAVIOR.md-derived notes in README.md ("Differences from Qt") for the deliberate
-// differences.
+// README.md ("Differences from Qt") lists the deliberate differences.
 //
 // States: kUnconnected -> kConnecting -> kConnected -> kClosing -> kUnconnected. The
 // transitions are modelled explicitly (ipc/connection_state_machine.h holds the table).

@@ -102,6 +102,7 @@ void LocalSocket::ConnectToServer(uint32_t open_mode) {
     return;
   }
   BeginOperation();
+  ++connection_id_;
   ResetConnectionData();
   open_mode_ = kNotOpen;  // The device opens when the connection is made.
   requested_open_mode_ = open_mode;
@@ -284,6 +285,7 @@ bool LocalSocket::SetSocketDescriptor(int fd, State state, uint32_t open_mode) {
   }
 
   BeginOperation();
+  ++connection_id_;
   ResetConnectionData();
   error_ = Error::kNone;
   error_string_.clear();
@@ -348,7 +350,10 @@ void LocalSocket::Abort() {
   if (Inert()) return;
   const bool moves =
       internal::NextTransition(state_, SocketEvent::kAbort).kind == Transition::Kind::kMove;
-  if (!moves && !IsOpen()) return;
+  if (!moves && !IsOpen()) {
+    if (state_ == State::kUnconnected) ClearNames();  // As Qt's abort()/close().
+    return;
+  }
   // Closing only the device (the connection already ended) is no new signal sequence: an
   // Abort() inside read_channel_finished still lets `disconnected` follow.
   if (moves) BeginOperation();
@@ -363,8 +368,7 @@ void LocalSocket::Abort() {
     if (!guard.Continues()) return;
   }
   if (IsOpen()) {
-    about_to_close.Emit();
-    if (!guard.Continues()) return;
+    if (!AnnounceClose()) return;
     CloseDevice();
   }
 }
@@ -372,13 +376,13 @@ void LocalSocket::Abort() {
 void LocalSocket::Close() {
   if (Inert()) return;
   const Transition transition = internal::NextTransition(state_, SocketEvent::kClose);
-  if (transition.kind != Transition::Kind::kMove && !IsOpen()) return;
+  if (transition.kind != Transition::Kind::kMove && !IsOpen()) {
+    if (state_ == State::kUnconnected) ClearNames();  // As Qt's close().
+    return;
+  }
   if (transition.kind == Transition::Kind::kMove) BeginOperation();  // See Abort().
   SequenceGuard guard(this);
-  if (IsOpen() || state_ == State::kConnecting) {
-    about_to_close.Emit();
-    if (!guard.Continues()) return;
-  }
+  if ((IsOpen() || state_ == State::kConnecting) && !AnnounceClose()) return;
   CloseDevice();
   ClearNames();  // As Qt's close(): at once, also while pending writes are still flushed.
   if (transition.kind != Transition::Kind::kMove) return;
@@ -393,6 +397,16 @@ void LocalSocket::Close() {
   } else {
     ScheduleFlush();
   }
+}
+
+bool LocalSocket::AnnounceClose() {
+  if (announcing_close_) return true;  // Abort()/Close() from an about_to_close slot.
+  SequenceGuard guard(this);
+  announcing_close_ = true;
+  about_to_close.Emit();
+  if (!guard.Alive()) return false;
+  announcing_close_ = false;
+  return guard.Continues();
 }
 
 void LocalSocket::ConnectionLost(bool eof, Error error, const std::string& error_string) {

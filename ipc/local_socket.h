@@ -224,6 +224,9 @@ class LocalSocket {
 
   // Teardown (local_socket.cc).
   void ConnectionLost(bool eof, Error error, const std::string& error_string);
+  // Emits about_to_close, once per device close: Abort()/Close() called from one of its slots
+  // proceed without emitting it again. False if the caller's sequence must stop.
+  bool AnnounceClose();
   void FinishDisconnect();
   void CancelConnecting();
   void CloseDescriptor();
@@ -281,7 +284,14 @@ class LocalSocket {
   // ready, emitting as the loop would. Returns the bytes read, or -1 when the wait must end
   // (timed out, poll failed, nothing could arrive, or the connection failed while flushing).
   // The socket may have been destroyed when it returns.
-  int64_t WaitRound(const internal::WaitDeadline& deadline, const char* function);
+  int64_t WaitRound(const internal::WaitDeadline& deadline, const char* function,
+                    uint64_t connection);
+  // True while a wait that started on `connection` should go on: the socket is alive, a slot
+  // has not replaced the connection, and it is kConnected or kClosing.
+  bool StillWaitingOn(const SequenceGuard& guard, uint64_t connection) const;
+  // Ends the connection after poll() reported POLLNVAL (the fd was closed behind our back);
+  // returns false.
+  bool DescriptorGone(const char* function);
 
   // True once the loop is gone: the socket is inert (its methods do nothing).
   bool Inert() const { return loop_token_.expired(); }
@@ -300,8 +310,11 @@ class LocalSocket {
   int connect_timeout_ms_ = 30000;
   uint32_t open_mode_ = kNotOpen;
   uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
-  uint64_t operation_ = 0;                   // See BeginOperation().
-  bool connection_live_ = false;             // Connected, and its `disconnected` not yet emitted.
+  uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
+  uint64_t operation_ = 0;      // See BeginOperation().
+  bool connection_live_ = false;
+  bool announcing_close_ = false;  // Inside about_to_close (see AnnounceClose()).             //
+                                   // Connected, and its `disconnected` not yet emitted.
 
   int fd_ = -1;  // The connected (or connecting) fd; socket_descriptor() hides the latter.
   ConnectPhase connect_phase_ = ConnectPhase::kNone;

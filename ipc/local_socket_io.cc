@@ -252,7 +252,9 @@ int64_t LocalSocket::FlushWriteBuffer(const char* function) {
     ConnectionLost(false, error, FormatError(function, internal::ErrorCause(error), failure));
     return -1;
   }
-  if (write_buffer_.empty()) OnWriteBufferDrained();
+  // Inside a bytes_written slot (a Flush() there), the outermost flush finishes the job after
+  // its emissions, so that the disconnect sequence never precedes a bytes_written.
+  if (write_buffer_.empty() && bytes_written_depth_ == 0) OnWriteBufferDrained();
   return sent;
 }
 

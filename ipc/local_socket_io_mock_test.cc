@@ -553,3 +553,56 @@ TEST(LocalSocketInertTest, MethodsDoNothingOnceTheLoopIsGone) {
 }  // namespace
 }  // namespace testing_util
 }  // namespace ipc
+
+namespace ipc {
+namespace testing_util {
+namespace {
+
+TEST_F(LocalSocketMockTest, FlushInsideBytesWrittenKeepsBytesWrittenBeforeTheDisconnect) {
+  LocalSocket& s = ConnectedSocket();
+  std::string sent;
+  bool once = false;
+  s.bytes_written.Connect([&](int64_t) {
+    if (once) return;
+    once = true;
+    s.Write("b");
+    s.Flush();
+  });
+  EXPECT_CALL(os_, SendMsg(kFd, _, _)).Times(2).WillRepeatedly(CollectSent(&sent));
+  s.Write("a");
+  s.DisconnectFromServer();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(sent, "ab");
+  EXPECT_THAT(events_, ElementsAre("state:kClosing", "bytes_written:1", "bytes_written:1",
+                                   "state:kUnconnected", "read_channel_finished", "disconnected"));
+}
+
+TEST_F(LocalSocketMockTest, AbortOrCloseInsideAboutToCloseDoNotRecurse) {
+  LocalSocket& s = ConnectedSocket();
+  int about_to_close = 0;
+  s.about_to_close.Connect([&] {
+    ++about_to_close;
+    s.Abort();
+    s.Close();
+  });
+  s.Abort();
+  EXPECT_EQ(about_to_close, 1);
+  EXPECT_THAT(events_, ElementsAre("state:kUnconnected", "read_channel_finished", "disconnected",
+                                   "about_to_close"));
+  EXPECT_FALSE(s.IsOpen());
+}
+
+TEST_F(LocalSocketMockTest, CloseOnANeverOpenedSocketClearsTheNameAsQt) {
+  LocalSocket& s = NewSocket();
+  s.SetServerName("foo");
+  s.Close();
+  EXPECT_EQ(s.server_name(), "");
+  s.SetServerName("bar");
+  s.Abort();
+  EXPECT_EQ(s.server_name(), "");
+  EXPECT_THAT(events_, IsEmpty());
+}
+
+}  // namespace
+}  // namespace testing_util
+}  // namespace ipc

@@ -26,11 +26,16 @@ bool LocalSocket::WaitForReadyRead(int msecs) {
   const internal::WaitDeadline deadline(loop_, msecs);
   if (state_ == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
   SequenceGuard guard(this);
-  while (guard.Alive() && IsValid()) {
-    const int64_t read = WaitRound(deadline, kFunction);
+  const uint64_t connection = connection_id_;
+  while (StillWaitingOn(guard, connection)) {
+    const int64_t read = WaitRound(deadline, kFunction, connection);
     if (read != 0) return read > 0 && guard.Alive();
+    if (StillWaitingOn(guard, connection) && deadline.Expired()) {
+      TimeOut(kFunction);  // Rounds that made no progress (or only wrote) used up the time.
+      return false;
+    }
   }
-  return false;  // The connection ended with no new data.
+  return false;  // The connection ended (or a slot replaced it) with no new data.
 }
 
 bool LocalSocket::WaitForBytesWritten(int msecs) {
@@ -40,18 +45,19 @@ bool LocalSocket::WaitForBytesWritten(int msecs) {
   const internal::WaitDeadline deadline(loop_, msecs);
   if (state_ == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
   SequenceGuard guard(this);
-  while (guard.Alive() && IsValid() && !write_buffer_.empty()) {
+  const uint64_t connection = connection_id_;
+  while (StillWaitingOn(guard, connection) && !write_buffer_.empty()) {
     const int revents = PollUntil(POLLOUT, deadline);
     if (revents < 0) return false;
-    if (revents == 0) {
-      if (deadline.Expired()) {
-        TimeOut(kFunction);
-        return false;
-      }
-      continue;
+    if (revents & POLLNVAL) return DescriptorGone(kFunction);
+    if (revents != 0) {
+      const int64_t sent = FlushWriteBuffer(kFunction);
+      if (sent != 0) return sent > 0 && guard.Alive();
     }
-    const int64_t sent = FlushWriteBuffer(kFunction);
-    if (sent != 0) return sent > 0 && guard.Alive();
+    if (StillWaitingOn(guard, connection) && deadline.Expired()) {
+      TimeOut(kFunction);
+      return false;
+    }
   }
   return false;
 }
@@ -62,18 +68,34 @@ bool LocalSocket::WaitForDisconnected(int msecs) {
   if (!IsValid()) return false;
   const internal::WaitDeadline deadline(loop_, msecs);
   SequenceGuard guard(this);
-  while (guard.Alive() && IsValid()) {
-    if (WaitRound(deadline, kFunction) < 0) break;
+  const uint64_t connection = connection_id_;
+  while (StillWaitingOn(guard, connection)) {
+    if (WaitRound(deadline, kFunction, connection) < 0) break;
+    // Also when every round reads data: a peer that keeps sending cannot stretch the wait.
+    if (StillWaitingOn(guard, connection) && deadline.Expired()) {
+      TimeOut(kFunction);
+      break;
+    }
   }
-  return guard.Alive() && state_ == State::kUnconnected;
+  // True once this connection has ended, even if a slot has started a new one meanwhile.
+  return guard.Alive() && (connection_id_ != connection || state_ == State::kUnconnected);
 }
 
-int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const char* function) {
+bool LocalSocket::StillWaitingOn(const SequenceGuard& guard, uint64_t connection) const {
+  return guard.Alive() && connection_id_ == connection && IsValid();
+}
+
+int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const char* function,
+                               uint64_t connection) {
   const short events = static_cast<short>((read_paused_ ? 0 : POLLIN) |  // NOLINT(runtime/int)
                                           (write_buffer_.empty() ? 0 : POLLOUT));
   if (events == 0) return ReadBufferFull(function);  // Nothing could ever arrive.
   const int revents = PollUntil(events, deadline);
   if (revents < 0) return -1;
+  if (revents & POLLNVAL) {
+    DescriptorGone(function);
+    return -1;
+  }
   if (revents == 0) {
     if (!deadline.Expired()) return 0;
     TimeOut(function);
@@ -81,7 +103,8 @@ int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const cha
   }
   SequenceGuard guard(this);
   if ((revents & POLLOUT) && FlushWriteBuffer(function) < 0) return -1;
-  if (!guard.Alive() || !IsValid() || read_paused_ || !(revents & (POLLIN | POLLHUP | POLLERR))) {
+  if (!StillWaitingOn(guard, connection) || read_paused_ ||
+      !(revents & (POLLIN | POLLHUP | POLLERR))) {
     return 0;
   }
   bool eof = false;
@@ -91,29 +114,44 @@ int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const cha
   return added;  // `this` may be gone by now: touch nothing.
 }
 
+bool LocalSocket::DescriptorGone(const char* function) {
+  // Someone closed our fd behind our back: the connection is unusable.
+  const Error error = internal::ErrorFromIoErrno(EBADF);
+  ConnectionLost(false, error, internal::FormatError(function, internal::ErrorCause(error), EBADF));
+  return false;
+}
+
 bool LocalSocket::WaitUntilConnected(const internal::WaitDeadline& deadline, const char* function) {
   SequenceGuard guard(this);
-  while (guard.Alive() && state_ == State::kConnecting) {
+  const uint64_t connection = connection_id_;
+  while (guard.Alive() && connection_id_ == connection && state_ == State::kConnecting) {
     if (deadline.Expired()) {
       TimeOut(function);
       return false;
     }
     if (connect_phase_ == ConnectPhase::kBackoff) {
-      // Sleep until the next retry of connect() (polling a connecting fd would spin).
+      // Sleep until the next retry of connect() (polling a connecting fd would spin); the
+      // retry at the connect deadline reports the connect timeout.
       if (PollUntil(0, deadline, next_retry_) < 0) return false;
       if (loop_.Now() >= next_retry_ && state_ == State::kConnecting) {
         connect_timer_->Stop();
         TryConnect();
       }
     } else if (connect_phase_ == ConnectPhase::kInProgress) {
-      const int revents = PollUntil(POLLOUT, deadline);
+      const eventloop::TimePoint connect_end =
+          connect_has_deadline_ ? connect_deadline_ : eventloop::TimePoint::max();
+      const int revents = PollUntil(POLLOUT, deadline, connect_end);
       if (revents < 0) return false;
-      if (revents > 0) TryConnect();
+      if (revents > 0) {
+        TryConnect();
+      } else if (loop_.Now() >= connect_end) {
+        FailConnect(Error::kSocketTimeout, "connect timed out", 0);  // The loop's timer would.
+      }
     } else {
       break;
     }
   }
-  return guard.Alive() && state_ == State::kConnected;
+  return guard.Alive() && connection_id_ == connection && state_ == State::kConnected;
 }
 
 int LocalSocket::PollUntil(short events,

@@ -265,3 +265,74 @@ TEST_F(LocalSocketMockTest, AWaitReturnsFalseWhenASlotDestroysTheSocket) {
 }  // namespace
 }  // namespace testing_util
 }  // namespace ipc
+
+namespace ipc {
+namespace testing_util {
+namespace {
+
+TEST_F(LocalSocketMockTest, PollNvalEndsTheConnectionInsteadOfSpinning) {
+  LocalSocket& s = ConnectedSocket();
+  EXPECT_CALL(os_, Poll(_, 1, 500)).WillOnce(PollReady(kFd, POLLNVAL));
+  EXPECT_FALSE(s.WaitForReadyRead(500));
+  EXPECT_THAT(events_, ElementsAre("error:kConnection", "state:kClosing", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected"));
+  EXPECT_EQ(s.error_string(),
+            "LocalSocket::WaitForReadyRead: connection error: Bad file descriptor");
+}
+
+TEST_F(LocalSocketMockTest, APeerThatKeepsSendingCannotStretchWaitForDisconnected) {
+  LocalSocket& s = ConnectedSocket();
+  int polls = 0;
+  EXPECT_CALL(os_, Poll(_, 1, _)).WillRepeatedly(Invoke([&](pollfd* fds, nfds_t, int) {
+    ++polls;
+    loop_.fake_clock().Advance(milliseconds(10));  // Data arrives 10 ms into each poll.
+    fds[0].revents = POLLIN;
+    return SysResult{1, 0};
+  }));
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillRepeatedly(DeliverMessage("more"));
+  EXPECT_FALSE(s.WaitForDisconnected(25));
+  EXPECT_EQ(polls, 3);
+  EXPECT_EQ(s.error(), Error::kSocketTimeout);
+  EXPECT_EQ(s.state(), State::kConnected);
+  EXPECT_EQ(s.BytesAvailable(), 12);
+}
+
+TEST_F(LocalSocketMockTest, WaitForDisconnectedIsTrueWhenASlotReconnects) {
+  LocalSocket& s = ConnectedSocket();
+  s.disconnected.Connect([&] { s.ConnectToServer("/srv"); });
+  EXPECT_CALL(os_, Poll(_, 1, -1)).WillOnce(PollReady(kFd, POLLIN | POLLHUP));
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverEof());
+  EXPECT_CALL(os_, Socket(_, _, _)).WillOnce(ledger_.Open());
+  EXPECT_CALL(os_, Connect(kFd + 1, _, _)).WillOnce(Return(SysResult{0, 0}));
+  EXPECT_TRUE(s.WaitForDisconnected(-1));  // No poll on the new connection.
+  EXPECT_EQ(s.state(), State::kConnected);
+  EXPECT_THAT(events_, ElementsAre("error:kPeerClosed", "state:kClosing", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected", "state:kConnecting",
+                                   "state:kConnected", "connected"));
+}
+
+TEST_F(LocalSocketMockTest, WaitForReadyReadEndsWhenASlotReplacesTheConnection) {
+  LocalSocket& s = ConnectedSocket();
+  s.disconnected.Connect([&] { s.ConnectToServer("/srv"); });
+  EXPECT_CALL(os_, Poll(_, 1, 1000)).WillOnce(PollReady(kFd, POLLIN | POLLHUP));
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverEof());
+  EXPECT_CALL(os_, Socket(_, _, _)).WillOnce(ledger_.Open());
+  EXPECT_CALL(os_, Connect(kFd + 1, _, _)).WillOnce(Return(SysResult{0, 0}));
+  EXPECT_FALSE(s.WaitForReadyRead(1000));
+  EXPECT_EQ(s.error(), Error::kNone);  // The new connection's clean error is kept.
+}
+
+TEST_F(LocalSocketMockTest, WaitedInProgressConnectHonoursTheConnectTimeout) {
+  LocalSocket& s = NewSocket();
+  s.SetConnectTimeout(5);
+  ExpectSocketAndConnect(SysResult{-1, EINPROGRESS});
+  s.ConnectToServer("/srv");
+  EXPECT_CALL(os_, Poll(PollsFdFor(POLLOUT), 1, 5)).WillOnce(PollSleeps());
+  EXPECT_FALSE(s.WaitForConnected(-1));
+  EXPECT_THAT(events_,
+              ElementsAre("state:kConnecting", "error:kSocketTimeout", "state:kUnconnected"));
+}
+
+}  // namespace
+}  // namespace testing_util
+}  // namespace ipc

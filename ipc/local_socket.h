@@ -185,7 +185,9 @@ class LocalSocket {
   // Blocking waits; usable without running the loop. `msecs` is measured on the loop's clock
   // (-1 = no limit). A timed-out wait returns false and sets error() to kSocketTimeout, emits
   // nothing and leaves the state alone. Each wait flushes pending writes while it waits. If a
-  // slot destroys the socket during a wait, the wait returns false.
+  // slot destroys the socket during a wait, the wait returns false; if a slot replaces the
+  // connection (ConnectToServer inside `disconnected`), the wait ends with its old connection
+  // (WaitForDisconnected true, the others false). A wait never blocks longer than `msecs`.
   // kConnected -> true; kConnecting -> true once connected; else false at once.
   bool WaitForConnected(int msecs = 30000);
   // True once new data arrived during the call (ready_read is emitted first); data already

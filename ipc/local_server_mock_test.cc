@@ -198,6 +198,14 @@ class LocalServerMockTest : public ::testing::Test {
     ASSERT_TRUE(server.Listen(kPath)) << server.error_string();
   }
 
+  // Expects the access-option recipe's cleanup: the temporary name, its directory, the dir fd.
+  // (Runs in the caller's InSequence, if any.)
+  void ExpectTempDirCleanup() {
+    EXPECT_CALL(os_, Unlink(StrEq(kTmpFile))).WillOnce(ReturnSys(0));
+    EXPECT_CALL(os_, Rmdir(StrEq(kTmpDir))).WillOnce(ReturnSys(0));
+    EXPECT_CALL(os_, Close(101)).WillOnce(fds_.Close());
+  }
+
   // Expects what closing a kNoOptions server at kPath does when the file is still ours.
   void ExpectCloseAndUnlink() {
     InSequence seq;
@@ -618,9 +626,7 @@ TEST_P(AccessOptionsTest, BindsPrivatelyChmodsThenLinks) {
     EXPECT_CALL(os_, Listen(100, 50)).WillOnce(ReturnSys(0));
     EXPECT_CALL(os_, Link(StrEq(kTmpFile), StrEq(kPath))).WillOnce(ReturnSys(0));
     EXPECT_CALL(os_, Lstat(StrEq(kTmpFile), _)).WillOnce(SocketStat());
-    EXPECT_CALL(os_, Unlink(StrEq(kTmpFile))).WillOnce(ReturnSys(0));
-    EXPECT_CALL(os_, Rmdir(StrEq(kTmpDir))).WillOnce(ReturnSys(0));
-    EXPECT_CALL(os_, Close(101)).WillOnce(fds_.Close());
+    ExpectTempDirCleanup();
   }
   ASSERT_TRUE(server.Listen(kPath)) << server.error_string();
   EXPECT_EQ(server.full_server_name(), kPath);
@@ -655,9 +661,7 @@ TEST_F(LocalServerMockTest, AccessOptionsWithoutProcBindTheTemporaryPath) {
     EXPECT_CALL(os_, Listen(100, 50)).WillOnce(ReturnSys(0));
     EXPECT_CALL(os_, Link(StrEq(kTmpFile), StrEq(kPath))).WillOnce(ReturnSys(0));
     EXPECT_CALL(os_, Lstat(StrEq(kTmpFile), _)).WillOnce(SocketStat());
-    EXPECT_CALL(os_, Unlink(StrEq(kTmpFile))).WillOnce(ReturnSys(0));
-    EXPECT_CALL(os_, Rmdir(StrEq(kTmpDir))).WillOnce(ReturnSys(0));
-    EXPECT_CALL(os_, Close(101)).WillOnce(fds_.Close());
+    ExpectTempDirCleanup();
   }
   ASSERT_TRUE(server.Listen(kPath)) << server.error_string();
   ExpectCloseAndUnlink();
@@ -742,9 +746,7 @@ TEST_P(AccessCleanupTest, FailureAfterBindRemovesTemporaryFileAndDirectory) {
       EXPECT_CALL(os_, Link(StrEq(kTmpFile), StrEq(kPath))).WillOnce(FailWith(ENOENT));
     }
   }
-  EXPECT_CALL(os_, Unlink(StrEq(kTmpFile))).WillOnce(ReturnSys(0));
-  EXPECT_CALL(os_, Rmdir(StrEq(kTmpDir))).WillOnce(ReturnSys(0));
-  EXPECT_CALL(os_, Close(101)).WillOnce(fds_.Close());
+  ExpectTempDirCleanup();
   EXPECT_CALL(os_, Close(100)).WillOnce(fds_.Close());
   EXPECT_FALSE(server.Listen(kPath));
   switch (step) {
@@ -791,9 +793,7 @@ TEST_F(LocalServerMockTest, AccessOptionsReplaceAStaleSocket) {
     EXPECT_CALL(os_, Unlink(StrEq(kPath))).WillOnce(ReturnSys(0));
     EXPECT_CALL(os_, Link(StrEq(kTmpFile), StrEq(kPath))).WillOnce(ReturnSys(0));
     EXPECT_CALL(os_, Lstat(StrEq(kTmpFile), _)).WillOnce(SocketStat());
-    EXPECT_CALL(os_, Unlink(StrEq(kTmpFile))).WillOnce(ReturnSys(0));
-    EXPECT_CALL(os_, Rmdir(StrEq(kTmpDir))).WillOnce(ReturnSys(0));
-    EXPECT_CALL(os_, Close(101)).WillOnce(fds_.Close());
+    ExpectTempDirCleanup();
   }
   ASSERT_TRUE(server.Listen(kPath)) << server.error_string();
   ExpectCloseAndUnlink();
@@ -808,9 +808,7 @@ TEST_F(LocalServerMockTest, AccessOptionsDoNotHijackALiveServer) {
   EXPECT_CALL(os_, Socket(AF_UNIX, kSocketType, 0)).WillOnce(fds_.Open());
   EXPECT_CALL(os_, Connect(102, _, _)).WillOnce(ReturnSys(0));
   EXPECT_CALL(os_, Close(102)).WillOnce(fds_.Close());
-  EXPECT_CALL(os_, Unlink(StrEq(kTmpFile))).WillOnce(ReturnSys(0));
-  EXPECT_CALL(os_, Rmdir(StrEq(kTmpDir))).WillOnce(ReturnSys(0));
-  EXPECT_CALL(os_, Close(101)).WillOnce(fds_.Close());
+  ExpectTempDirCleanup();
   EXPECT_CALL(os_, Close(100)).WillOnce(fds_.Close());
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);
@@ -823,9 +821,7 @@ TEST_F(LocalServerMockTest, AccessOptionsLeaveANonSocketAlone) {
   InSequence seq;
   ExpectAccessRecipeUntilLinkExists(os_, fds_);
   EXPECT_CALL(os_, Lstat(StrEq(kPath), _)).WillOnce(StatAs{S_IFDIR | 0755, 3, 3});
-  EXPECT_CALL(os_, Unlink(StrEq(kTmpFile))).WillOnce(ReturnSys(0));
-  EXPECT_CALL(os_, Rmdir(StrEq(kTmpDir))).WillOnce(ReturnSys(0));
-  EXPECT_CALL(os_, Close(101)).WillOnce(fds_.Close());
+  ExpectTempDirCleanup();
   EXPECT_CALL(os_, Close(100)).WillOnce(fds_.Close());
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);
@@ -839,9 +835,7 @@ TEST_F(LocalServerMockTest, AccessOptionsSecondEexistIsAddressInUse) {
   ExpectAccessRecipeUntilLinkExists(os_, fds_);
   EXPECT_CALL(os_, Lstat(StrEq(kPath), _)).WillOnce(FailWith(ENOENT));  // Gone: retry.
   EXPECT_CALL(os_, Link(StrEq(kTmpFile), StrEq(kPath))).WillOnce(FailWith(EEXIST));
-  EXPECT_CALL(os_, Unlink(StrEq(kTmpFile))).WillOnce(ReturnSys(0));
-  EXPECT_CALL(os_, Rmdir(StrEq(kTmpDir))).WillOnce(ReturnSys(0));
-  EXPECT_CALL(os_, Close(101)).WillOnce(fds_.Close());
+  ExpectTempDirCleanup();
   EXPECT_CALL(os_, Close(100)).WillOnce(fds_.Close());
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);

@@ -250,15 +250,17 @@ bool LoopBase::FireDueTimers(TimerKey cutoff) {
 }
 
 bool LoopBase::RunPostedTasks() {
-  std::deque<std::function<void()>> batch;
+  // The batch deque is a member, so an iteration allocates nothing when there is no task.
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
-    batch.swap(posted_tasks_);
+    if (posted_tasks_.empty()) return false;
+    running_tasks_.swap(posted_tasks_);
   }
-  for (std::function<void()>& task : batch) {
+  for (std::function<void()>& task : running_tasks_) {
     if (task) task();
   }
-  return !batch.empty();
+  running_tasks_.clear();
+  return true;
 }
 
 bool LoopBase::RunBeforeBlockingTasks() {

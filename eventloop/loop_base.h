@@ -104,7 +104,8 @@ class LoopBase : public EventLoop {
   std::map<uint64_t, std::unique_ptr<Timer>> delayed_tasks_;  // Owned PostDelayed timers.
 
   mutable std::mutex posted_mutex_;
-  std::deque<std::function<void()>> posted_tasks_;  // Guarded by posted_mutex_.
+  std::deque<std::function<void()>> posted_tasks_;   // Guarded by posted_mutex_.
+  std::deque<std::function<void()>> running_tasks_;  // The batch step 3 is running.
 
   uint64_t next_before_blocking_sequence_ = 0;
   std::map<uint64_t, BeforeBlockingTaskImpl*> scheduled_before_blocking_;

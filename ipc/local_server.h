@@ -182,6 +182,7 @@ class LocalServer {
   // RealOsCalls().
   static bool RemoveServer(std::string_view name);
 
+  // One emission per accepted connection, after it is queued (NextPendingConnection takes it).
   Signal<> new_connection;
   // Accept failures (EMFILE...): the server is still listening and retries (file comment).
   Signal<LocalSocket::Error> error_occurred;

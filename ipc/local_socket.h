@@ -110,10 +110,12 @@ class LocalSocket {
   // kNoOptions or kAbstractNamespace; other bits make the call ignored. Used from the next
   // ConnectToServer().
   void SetSocketOptions(uint32_t options);
+  // The options for the next connect (an adopted or accepted socket reports its own).
   uint32_t socket_options() const;
   // Bounds a connect the kernel cannot complete at once (full backlog): -1 = no limit, 0 =
   // fail at once. Default 30000. Measured on the loop's clock.
   void SetConnectTimeout(int msecs);
+  // The value set by SetConnectTimeout (default 30000).
   int connect_timeout() const;
 
   // Connects to server_name() (resolved as in README.md "Names"). From kUnconnected only: in
@@ -145,7 +147,9 @@ class LocalSocket {
   // The connected fd; -1 when unconnected or still connecting.
   int socket_descriptor() const;
 
+  // The state of the last state_changed (a slot sees the state of its own step).
   State state() const;
+  // The last error: kNone until one happens, and again after a successful connect.
   Error error() const;
   // Empty until the first error.
   const std::string& error_string() const;
@@ -153,6 +157,7 @@ class LocalSocket {
   bool IsValid() const;
   // True from connection until Close()/Abort() (also after a disconnect or peer close).
   bool IsOpen() const;
+  // The mode the device is open in (kNotOpen before connecting and after Close/Abort).
   uint32_t open_mode() const;
 
   // Appends to the write buffer and returns data.size(); -1 and kOperation when not writable
@@ -162,21 +167,27 @@ class LocalSocket {
   // connected socket; -1 when nothing is buffered and the connection is gone, or on misuse
   // (not open, write-only, negative size: kOperation).
   int64_t Read(char* data, int64_t max_size);
+  // Up to `max_size` buffered bytes ("" when none, or on misuse: kOperation).
   std::string Read(int64_t max_size);
+  // Everything buffered ("" when none, or on misuse: kOperation).
   std::string ReadAll();
   // Reads up to and including the next '\n', at most `max_size` bytes (0 = no limit); without
   // a newline, what is buffered (up to `max_size`).
   std::string ReadLine(int64_t max_size = 0);
   // Like Read without consuming.
   std::string Peek(int64_t max_size) const;
+  // Bytes buffered for reading (still readable after the connection ended).
   int64_t BytesAvailable() const;
+  // Bytes written but not yet taken by the kernel.
   int64_t BytesToWrite() const;
+  // True when a '\n' is buffered.
   bool CanReadLine() const;
   // True when nothing is buffered for reading.
   bool AtEnd() const;
   // Writes as much of the write buffer as the kernel takes now (emitting bytes_written).
   // True if anything was written.
   bool Flush();
+  // The limit set by SetReadBufferSize (0 = unlimited).
   int64_t read_buffer_size() const;
   // 0 = unlimited (default). When the read buffer holds `size` bytes, reading from the fd
   // pauses (the kernel applies back-pressure; nothing is lost) until the data is read.
@@ -200,14 +211,15 @@ class LocalSocket {
   // buffer is full (SetReadBufferSize) and nothing is left to write: nothing could arrive.
   bool WaitForDisconnected(int msecs = 30000);
 
-  Signal<> connected;
-  Signal<> disconnected;
-  Signal<Error> error_occurred;
-  Signal<State> state_changed;
-  Signal<> ready_read;
-  Signal<int64_t> bytes_written;
-  Signal<> about_to_close;
-  Signal<> read_channel_finished;
+  // Signals (emission orders: see the file comment). Users connect; only the socket emits.
+  Signal<> connected;              // The connection is made (after state_changed(kConnected)).
+  Signal<> disconnected;           // The connection ended; at most once per connection.
+  Signal<Error> error_occurred;    // A connection failure; error() already equals the argument.
+  Signal<State> state_changed;     // Every real state change.
+  Signal<> ready_read;             // New data is buffered; never emitted re-entrantly.
+  Signal<int64_t> bytes_written;   // Bytes the kernel took in one flush; never re-entrantly.
+  Signal<> about_to_close;         // The device is about to close (Close, Abort).
+  Signal<> read_channel_finished;  // No more data will arrive (before `disconnected`).
 
  private:
   friend class LocalServer;

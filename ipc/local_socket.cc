@@ -409,14 +409,17 @@ bool LocalSocket::AnnounceClose() {
   return guard.Continues();
 }
 
-void LocalSocket::ConnectionLost(bool eof, Error error, const std::string& error_string) {
+void LocalSocket::ConnectionLost(bool eof, Error error, const std::string& error_string,
+                                 bool report) {
   const Transition transition =
       internal::NextTransition(state_, eof ? SocketEvent::kPeerEof : SocketEvent::kIoError);
   if (transition.kind != Transition::Kind::kMove) return;
   write_buffer_.Clear();  // The peer is gone: nothing buffered can be delivered.
   SequenceGuard guard(this);
-  EmitError(error, error_string);  // Still in the state the failure happened in.
-  if (!guard.Continues()) return;
+  if (report) {
+    EmitError(error, error_string);  // Still in the state the failure happened in.
+    if (!guard.Continues()) return;
+  }
   if (transition.through_closing) {
     Enter(State::kClosing);
     if (!guard.Continues()) return;
@@ -450,6 +453,7 @@ void LocalSocket::CloseDescriptor() {
   if (fd_ >= 0) os_.Close(fd_);
   fd_ = -1;
   read_paused_ = false;
+  read_at_eof_ = false;
   write_blocked_ = false;
 }
 
@@ -462,6 +466,7 @@ void LocalSocket::ResetConnectionData() {
   read_buffer_.Clear();
   write_buffer_.Clear();
   read_paused_ = false;
+  read_at_eof_ = false;
   write_blocked_ = false;
   shutdown_write_requested_ = false;
   write_shut_down_ = false;

@@ -16,6 +16,15 @@
 //                      about_to_close
 //   peer closed:       [ready_read], error_occurred(kPeerClosed), state_changed(kClosing),
 //                      state_changed(kUnconnected), read_channel_finished, disconnected
+//   peer EOF with writes pending (maybe a half-close): [ready_read], error_occurred(kPeerClosed),
+//                      state_changed(kClosing) (from kConnected); reading stops, the write
+//                      buffer is still sent ([bytes_written...]), then state_changed(kUnconnected),
+//                      read_channel_finished, disconnected. A send that finds the peer fully gone
+//                      drops the rest and ends the same way, without a second error_occurred.
+//   a send fails because the peer is gone (EPIPE, ECONNRESET), whichever call flushed:
+//                      [bytes_written], [ready_read for what the peer sent before it went: the
+//                      receive queue is read to its end first], error_occurred(kPeerClosed), then
+//                      as "peer closed".
 //
 // Errors: whenever error_occurred(e) is emitted, error() == e and error_string() are already
 // set. Misuse that fails synchronously (Write when not writable, a rejected
@@ -202,7 +211,8 @@ class LocalSocket {
   // kConnected -> true; kConnecting -> true once connected; else false at once.
   bool WaitForConnected(int msecs = 30000);
   // True once new data arrived during the call (ready_read is emitted first); data already
-  // buffered does not count. Waits for a pending connect first, within the same budget.
+  // buffered does not count. Waits for a pending connect first, within the same budget. False
+  // at once once the peer's EOF was read (nothing more can arrive).
   bool WaitForReadyRead(int msecs = 30000);
   // False at once if nothing is pending; else true once a chunk went out (bytes_written).
   bool WaitForBytesWritten(int msecs = 30000);
@@ -237,7 +247,9 @@ class LocalSocket {
   void FailConnect(Error error, const std::string& cause, int err);
 
   // Teardown (local_socket.cc).
-  void ConnectionLost(bool eof, Error error, const std::string& error_string);
+  // Ends the connection after a failure: error_occurred (unless `report` is false: the error
+  // was reported already), then the disconnect sequence. The write buffer is dropped.
+  void ConnectionLost(bool eof, Error error, const std::string& error_string, bool report = true);
   // Emits about_to_close, once per device close: Abort()/Close() called from one of its slots
   // proceed without emitting it again. False if the caller's sequence must stop.
   bool AnnounceClose();
@@ -268,7 +280,19 @@ class LocalSocket {
   void OnFdReady(uint32_t ready);
   // Reads what the kernel has, up to a per-call cap. Returns the bytes added to the read
   // buffer (0 for a write-only socket, which discards them); sets *eof or *error_errno.
-  int64_t ReadFromSocket(bool* eof, int* error_errno);
+  // `unbounded` ignores the read-buffer limit and the per-call cap (the drain before a failure).
+  int64_t ReadFromSocket(bool* eof, int* error_errno, bool unbounded = false);
+  // The peer shut down its sending side. With nothing to write the connection ends at once;
+  // otherwise the socket stops reading and keeps sending from kClosing.
+  void OnPeerEof(std::string error_string);
+  // A send failed with `err` after `sent` bytes went out in that flush: reports them, delivers
+  // what the peer sent before it went away (when the peer is gone), then ends the connection.
+  void OnSendFailed(int err, const char* function);
+  // Reads the kernel's receive queue until EAGAIN or EOF and emits ready_read for it (unless
+  // inside a ready_read slot). False if the socket was destroyed or a new operation started.
+  bool DeliverQueuedBytes();
+  // True while the socket reads from its fd (not paused by the buffer limit, not at EOF).
+  bool ReadsFromFd() const { return !read_paused_ && !read_at_eof_; }
   // Emits ready_read for `added` bytes, then runs the end-of-connection sequence if the read
   // saw one. Returns false if the socket was destroyed or a slot started a new operation.
   bool HandleReadOutcome(int64_t added, bool eof, int error_errno);
@@ -347,6 +371,8 @@ class LocalSocket {
   internal::ByteBuffer write_buffer_;
   int64_t read_buffer_limit_ = 0;
   bool read_paused_ = false;    // The read buffer is full: not reading from the fd.
+  bool read_at_eof_ = false;    // The peer shut down its side: nothing more will arrive.
+  uint64_t bytes_received_ = 0;  // Bytes ever added to the read buffer (tells waits of news).
   bool write_blocked_ = false;  // The kernel took less than offered: waiting for writable.
   bool shutdown_write_requested_ = false;
   bool write_shut_down_ = false;

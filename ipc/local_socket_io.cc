@@ -112,7 +112,7 @@ void LocalSocket::SetReadBufferSize(int64_t size) {
 }
 
 void LocalSocket::AfterRead() {
-  if (!read_paused_) return;
+  if (!read_paused_ || read_at_eof_) return;
   if (read_buffer_limit_ > 0 && static_cast<int64_t>(read_buffer_.size()) >= read_buffer_limit_) {
     return;
   }
@@ -128,7 +128,7 @@ void LocalSocket::UpdateInterest() {
   if (Inert()) return;
   if (fd_ < 0 || connect_phase_ != ConnectPhase::kNone) return;
   uint32_t events = eventloop::kNoEvents;
-  if (!read_paused_) events |= eventloop::kReadable;
+  if (ReadsFromFd()) events |= eventloop::kReadable;
   if (write_blocked_) events |= eventloop::kWritable;
   if (watcher_) {
     watcher_->SetEvents(events);
@@ -142,7 +142,7 @@ void LocalSocket::OnFdReady(uint32_t ready) {
   if (ready & eventloop::kWritable) {
     if (FlushWriteBuffer("LocalSocket::Write") < 0 || !guard.Continues() || fd_ < 0) return;
   }
-  if ((ready & eventloop::kReadable) && !read_paused_) {
+  if ((ready & eventloop::kReadable) && ReadsFromFd()) {
     bool eof = false;
     int error_errno = 0;
     const int64_t added = ReadFromSocket(&eof, &error_errno);
@@ -150,14 +150,14 @@ void LocalSocket::OnFdReady(uint32_t ready) {
   }
 }
 
-int64_t LocalSocket::ReadFromSocket(bool* eof, int* error_errno) {
+int64_t LocalSocket::ReadFromSocket(bool* eof, int* error_errno, bool unbounded) {
   *eof = false;
   *error_errno = 0;
   const bool discard = !(open_mode_ & kReadOnly);  // Write-only: read only to see the close.
   int64_t added = 0;
-  while (added < kMaxReadPerEvent) {
+  while (unbounded || added < kMaxReadPerEvent) {
     size_t want = kReadChunk;
-    if (read_buffer_limit_ > 0 && !discard) {
+    if (read_buffer_limit_ > 0 && !discard && !unbounded) {
       const int64_t room = read_buffer_limit_ - static_cast<int64_t>(read_buffer_.size());
       if (room <= 0) {
         read_paused_ = true;  // kReadBufferFull: the kernel holds the rest.
@@ -189,10 +189,12 @@ int64_t LocalSocket::ReadFromSocket(bool* eof, int* error_errno) {
     added += result.rc;
     if (static_cast<size_t>(result.rc) < space.iov_len) break;  // The kernel queue is drained.
   }
+  if (*eof) read_at_eof_ = true;
   if (discard) {
     read_buffer_.Clear();
     return 0;
   }
+  bytes_received_ += static_cast<uint64_t>(added);
   return added;
 }
 
@@ -202,13 +204,58 @@ bool LocalSocket::HandleReadOutcome(int64_t added, bool eof, int error_errno) {
     EmitReadyRead();
     if (!guard.Continues() || fd_ < 0) return false;
   }
-  if (eof || error_errno != 0) {
+  if (error_errno != 0) {
     const Error error = internal::ErrorFromIoErrno(error_errno);
-    ConnectionLost(eof, error,
+    ConnectionLost(false, error,
                    FormatError("LocalSocket::Read", internal::ErrorCause(error), error_errno));
     return false;
   }
+  if (eof) {
+    OnPeerEof(FormatError("LocalSocket::Read", internal::ErrorCause(Error::kPeerClosed)));
+    return false;
+  }
   return true;
+}
+
+void LocalSocket::OnPeerEof(std::string error_string) {
+  if (write_buffer_.empty()) {
+    ConnectionLost(true, Error::kPeerClosed, error_string);
+    return;
+  }
+  // The peer may only have shut down its sending side and still read: deliver what is
+  // buffered for it from kClosing, reading nothing more.
+  UpdateInterest();
+  SequenceGuard guard(this);
+  EmitError(Error::kPeerClosed, std::move(error_string));
+  if (!guard.Continues()) return;
+  if (state_ == State::kConnected) {
+    Enter(State::kClosing);
+    if (!guard.Continues()) return;
+  }
+  ScheduleFlush();
+}
+
+void LocalSocket::OnSendFailed(int err, const char* function) {
+  const Error error = internal::ErrorFromIoErrno(err);
+  if (error == Error::kPeerClosed) {
+    if (read_at_eof_) {
+      // Draining after the peer's EOF: its close was reported; the rest cannot be delivered.
+      ConnectionLost(false, error, error_string_, /*report=*/false);
+      return;
+    }
+    if (!DeliverQueuedBytes()) return;
+  }
+  ConnectionLost(false, error, FormatError(function, internal::ErrorCause(error), err));
+}
+
+bool LocalSocket::DeliverQueuedBytes() {
+  bool eof = false;
+  int error_errno = 0;
+  const int64_t added = ReadFromSocket(&eof, &error_errno, /*unbounded=*/true);
+  if (added == 0 || ready_read_depth_ > 0) return true;  // Inside ready_read: stays readable.
+  SequenceGuard guard(this);
+  EmitReadyRead();
+  return guard.Continues() && fd_ >= 0;
 }
 
 int64_t LocalSocket::FlushWriteBuffer(const char* function) {
@@ -248,8 +295,7 @@ int64_t LocalSocket::FlushWriteBuffer(const char* function) {
     if (!guard.Continues() || fd_ < 0) return failure != 0 ? -1 : sent;
   }
   if (failure != 0) {
-    const Error error = internal::ErrorFromIoErrno(failure);
-    ConnectionLost(false, error, FormatError(function, internal::ErrorCause(error), failure));
+    OnSendFailed(failure, function);
     return -1;
   }
   // Inside a bytes_written slot (a Flush() there), the outermost flush finishes the job after

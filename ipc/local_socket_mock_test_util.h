@@ -86,6 +86,13 @@ class LocalSocketMockTest : public ::testing::Test {
     return s;
   }
 
+  // The drain that follows a send failing because the peer is gone finds the receive queue
+  // empty.
+  void ExpectEmptyReceiveQueue() {
+    EXPECT_CALL(os_, RecvMsg(kFd, ::testing::_, ::testing::_))
+        .WillOnce(::testing::Return(SysResult{-1, EAGAIN}));
+  }
+
   // RecvMsg action: delivers `bytes` and clears the fd's scripted readability, so one
   // RunUntilIdle() delivers one batch.
   auto DeliverOnce(std::string bytes) {

@@ -25,11 +25,16 @@ bool LocalSocket::WaitForReadyRead(int msecs) {
   if (state_ == State::kUnconnected) return false;
   const internal::WaitDeadline deadline(loop_, msecs);
   if (state_ == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
+  if (read_at_eof_) return false;  // The peer shut down its side: nothing more can arrive.
   SequenceGuard guard(this);
   const uint64_t connection = connection_id_;
+  const uint64_t received = bytes_received_;
   while (StillWaitingOn(guard, connection)) {
     const int64_t read = WaitRound(deadline, kFunction, connection);
-    if (read != 0) return read > 0 && guard.Alive();
+    if (!guard.Alive()) return false;
+    // Bytes delivered before a failure count too, also when the connection ended with them.
+    if (bytes_received_ != received) return true;
+    if (read != 0) return false;
     if (StillWaitingOn(guard, connection) && deadline.Expired()) {
       TimeOut(kFunction);  // Rounds that made no progress (or only wrote) used up the time.
       return false;
@@ -87,7 +92,7 @@ bool LocalSocket::StillWaitingOn(const SequenceGuard& guard, uint64_t connection
 
 int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const char* function,
                                uint64_t connection) {
-  const short events = static_cast<short>((read_paused_ ? 0 : POLLIN) |  // NOLINT(runtime/int)
+  const short events = static_cast<short>((ReadsFromFd() ? POLLIN : 0) |  // NOLINT(runtime/int)
                                           (write_buffer_.empty() ? 0 : POLLOUT));
   if (events == 0) return ReadBufferFull(function);  // Nothing could ever arrive.
   const int revents = PollUntil(events, deadline);
@@ -103,7 +108,7 @@ int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const cha
   }
   SequenceGuard guard(this);
   if ((revents & POLLOUT) && FlushWriteBuffer(function) < 0) return -1;
-  if (!StillWaitingOn(guard, connection) || read_paused_ ||
+  if (!StillWaitingOn(guard, connection) || !ReadsFromFd() ||
       !(revents & (POLLIN | POLLHUP | POLLERR))) {
     return 0;
   }

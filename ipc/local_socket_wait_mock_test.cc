@@ -130,6 +130,7 @@ TEST_F(LocalSocketMockTest, WaitForBytesWrittenFailsOnAClosedPeer) {
   s.Write("x");
   EXPECT_CALL(os_, Poll(PollsFdFor(POLLOUT), 1, 100)).WillOnce(PollReady(kFd, POLLOUT | POLLHUP));
   EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(Return(SysResult{-1, EPIPE}));
+  ExpectEmptyReceiveQueue();
   EXPECT_FALSE(s.WaitForBytesWritten(100));
   EXPECT_THAT(events_, ElementsAre("error:kPeerClosed", "state:kClosing", "state:kUnconnected",
                                    "read_channel_finished", "disconnected"));

@@ -17,6 +17,7 @@
 #include "ipc/local_server_bind.h"
 #include "ipc/server_name.h"
 #include "ipc/socket_errors.h"
+#include "ipc/unix_socket_check.h"
 #include "ipc/wait_deadline.h"
 
 namespace ipc {
@@ -142,23 +143,14 @@ bool LocalServer::Listen(int socket_descriptor) {
     SetError(Error::kUnsupportedSocketOperation, FormatError(kListenFunction, cause, err));
     return false;
   };
-  if (fd < 0) return unsupported("invalid descriptor", 0);
-  struct stat st {};
-  if (const SysResult r = os_.Fstat(fd, &st); r.rc < 0) {
-    return unsupported("invalid descriptor", r.err);
+  if (const internal::FdRejection rejection = internal::CheckUnixStreamSocket(os_, fd)) {
+    return unsupported(rejection.cause, rejection.err);
   }
-  if (!S_ISSOCK(st.st_mode)) return unsupported("not a socket", 0);
   const auto int_option = [this, fd](int name, int* value) {
     socklen_t length = sizeof(*value);
     return os_.GetSockOpt(fd, SOL_SOCKET, name, value, &length);
   };
   int value = 0;
-  if (const SysResult r = int_option(SO_DOMAIN, &value); r.rc < 0 || value != AF_UNIX) {
-    return unsupported("not an AF_UNIX socket", r.err);
-  }
-  if (const SysResult r = int_option(SO_TYPE, &value); r.rc < 0 || value != SOCK_STREAM) {
-    return unsupported("not a stream socket", r.err);
-  }
   if (const SysResult r = int_option(SO_ACCEPTCONN, &value); r.rc < 0 || value != 1) {
     return unsupported("not a listening socket", r.err);
   }

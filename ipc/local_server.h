@@ -112,16 +112,10 @@
 
 namespace ipc {
 
-class LocalServer {
+class LocalServer : public LocalServerTypes {
  public:
-  enum SocketOption : uint32_t {
-    kNoOptions = 0,
-    kUserAccess = 0x01,
-    kGroupAccess = 0x02,
-    kOtherAccess = 0x04,
-    kWorldAccess = 0x07,
-    kAbstractNamespace = 0x08
-  };
+  // SocketOption (kNoOptions, kUserAccess, kGroupAccess, kOtherAccess, kWorldAccess,
+  // kAbstractNamespace) comes from LocalServerTypes (ipc/socket_types.h).
 
   // `loop` should outlive the server (else it becomes inert); `os` must outlive it; accepted
   // sockets use both too.

@@ -46,8 +46,8 @@
 #include <utility>
 #include <vector>
 
-#include "ipc/local_server.h"
 #include "ipc/socket_errors.h"
+#include "ipc/socket_types.h"
 
 namespace ipc {
 namespace internal {
@@ -259,9 +259,9 @@ class PrivateDirectoryRecipe {
 
 mode_t AccessMode(uint32_t options) {
   mode_t mode = 0;
-  if (options & LocalServer::kUserAccess) mode |= S_IRWXU;
-  if (options & LocalServer::kGroupAccess) mode |= S_IRWXG;
-  if (options & LocalServer::kOtherAccess) mode |= S_IRWXO;
+  if (options & LocalServerTypes::kUserAccess) mode |= S_IRWXU;
+  if (options & LocalServerTypes::kGroupAccess) mode |= S_IRWXG;
+  if (options & LocalServerTypes::kOtherAccess) mode |= S_IRWXO;
   return mode;
 }
 

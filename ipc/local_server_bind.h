@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <string>
 
-#include "ipc/local_socket.h"
 #include "ipc/os_calls.h"
 #include "ipc/server_name.h"
+#include "ipc/socket_types.h"
 
 namespace ipc {
 namespace internal {
@@ -27,8 +27,8 @@ struct ServerSocket {
   bool owns_file = false;  // A socket file was created at the path; `dev`/`ino` identify it.
   dev_t dev = 0;
   ino_t ino = 0;
-  LocalSocket::Error error = LocalSocket::Error::kNone;  // On failure.
-  std::string error_string;                              // On failure.
+  LocalSocketTypes::Error error = LocalSocketTypes::Error::kNone;  // On failure.
+  std::string error_string;                                        // On failure.
 };
 
 // The file mode for LocalServer's access options (kUserAccess 0x01 -> 0700, kGroupAccess 0x02

@@ -65,15 +65,19 @@
 
 #include <chrono>
 #include <cstdint>
-#include <iosfwd>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "eventloop/event_loop.h"
 #include "ipc/byte_buffer.h"
+#include "ipc/life_flag.h"
 #include "ipc/os_calls.h"
+#include "ipc/os_fd.h"
 #include "ipc/signal.h"
+#include "ipc/signal_sequencer.h"
+#include "ipc/socket_state_machines.h"
+#include "ipc/socket_types.h"
 
 namespace ipc {
 
@@ -82,26 +86,10 @@ namespace internal {
 class WaitDeadline;
 }  // namespace internal
 
-class LocalSocket {
+class LocalSocket : public LocalSocketTypes {
  public:
-  enum class State { kUnconnected, kConnecting, kConnected, kClosing };
-  enum class Error {
-    kNone,
-    kConnectionRefused,
-    kPeerClosed,
-    kServerNotFound,
-    kSocketAccess,
-    kSocketResource,
-    kSocketTimeout,
-    kDatagramTooLarge,
-    kConnection,
-    kUnsupportedSocketOperation,
-    kOperation,
-    kUnknown,
-    kAddressInUse /* LocalServer only */
-  };
-  enum OpenMode : uint32_t { kNotOpen = 0, kReadOnly = 1, kWriteOnly = 2, kReadWrite = 3 };
-  enum SocketOption : uint32_t { kNoOptions = 0, kAbstractNamespace = 1 };
+  // State, Error, OpenMode (kNotOpen, kReadOnly, kWriteOnly, kReadWrite) and SocketOption
+  // (kNoOptions, kAbstractNamespace) come from LocalSocketTypes (ipc/socket_types.h).
 
   // `loop` should outlive the socket (else it becomes inert); `os` must outlive it.
   explicit LocalSocket(eventloop::EventLoop& loop, OsCalls& os = RealOsCalls());
@@ -233,69 +221,63 @@ class LocalSocket {
 
  private:
   friend class LocalServer;
-  struct Life {
-    bool alive = true;
-  };
-  class SequenceGuard;
-  enum class ConnectPhase { kNone, kInProgress, kBackoff };
+  using ConnectionEvent = internal::ConnectionEvent;
+  using Guard = internal::SignalSequencer::Guard;
 
-  // Connecting (local_socket.cc).
+  // The one writer of the connection state: feeds `event` to the connection machine and
+  // emits state_changed on a real change. Returns the cell.
+  internal::Cell<State> Feed(ConnectionEvent event);
+
+  // Connecting (local_socket_connect.cc).
   void StartConnect();
+  // One connect() call; its outcome moves the connect phase and arms the loop's timer.
   void TryConnect();
-  void OnConnectTimer();
+  // One step of a pending connect, shared by the loop (timer, watcher) and WaitForConnected:
+  // connect() again once `writable` (in progress) or at the retry time (backoff); fail with
+  // kSocketTimeout once the connect deadline has passed.
+  void AdvanceConnect(bool writable);
+  // When the pending connect next needs AdvanceConnect: the retry time, or the deadline.
+  eventloop::TimePoint NextConnectStep() const;
   void CompleteConnect();
-  void FailConnect(Error error, const std::string& cause, int err);
+  void FailConnect(ConnectionEvent event, Error error, const std::string& cause, int err);
 
   // Teardown (local_socket.cc).
   // Ends the connection after a failure: error_occurred (unless `report` is false: the error
   // was reported already), then the disconnect sequence. The write buffer is dropped.
-  void ConnectionLost(bool eof, Error error, const std::string& error_string, bool report = true);
-  // Emits about_to_close, once per device close: Abort()/Close() called from one of its slots
-  // proceed without emitting it again. False if the caller's sequence must stop.
-  bool AnnounceClose();
-  void FinishDisconnect();
-  void CancelConnecting();
+  void ConnectionLost(ConnectionEvent event, Error error, const std::string& error_string,
+                      bool report = true);
+  // Closes the fd and runs state_changed(kUnconnected) (fed as `event`),
+  // read_channel_finished and disconnected.
+  void FinishDisconnect(ConnectionEvent event);
+  void CancelConnecting(ConnectionEvent event);
   void CloseDescriptor();
   void CloseDevice();
   void ResetConnectionData();
   void ClearNames();
-  // Changes state_ (the only place that does) and emits state_changed. Callers take the new
-  // state from the transition table (ipc/connection_state_machine.h).
-  void Enter(State state);
   void SetError(Error error, std::string error_string);
   void EmitError(Error error, std::string error_string);
-  // Marks the start of an operation that begins a new signal sequence (rule 6 above). The
-  // interrupted sequence's deferred ready_read/bytes_written (decision #7) are dropped with it;
-  // what arrives or is sent afterwards belongs to the new sequence and is still reported.
-  void BeginOperation() {
-    ++operation_;
-    ready_read_pending_ = false;
-    bytes_written_pending_ = 0;
-  }
   // Server side: names come from the server, not from getpeername.
   void SetAcceptedNames(const std::string& server_name, const std::string& full_name,
                         uint32_t options);
 
   // I/O (local_socket_io.cc).
   void OnFdReady(uint32_t ready);
-  // Reads what the kernel has, up to a per-call cap. Returns the bytes added to the read
-  // buffer (0 for a write-only socket, which discards them); sets *eof or *error_errno.
-  // `unbounded` ignores the read-buffer limit and the per-call cap (the drain before a failure).
+  // Reads what the kernel has, up to a per-call cap (`unbounded`: to its end, ignoring the cap
+  // and the read-buffer limit). Returns the bytes added to the read buffer (0 for a write-only
+  // socket, which discards them); sets *eof or *error_errno.
   int64_t ReadFromSocket(bool* eof, int* error_errno, bool unbounded = false);
-  // The peer shut down its sending side. With nothing to write the connection ends at once;
-  // otherwise the socket stops reading and keeps sending from kClosing.
-  void OnPeerEof(std::string error_string);
-  // A send failed with `err` after `sent` bytes went out in that flush: reports them, delivers
-  // what the peer sent before it went away (when the peer is gone), then ends the connection.
-  void OnSendFailed(int err, const char* function);
-  // Reads the kernel's receive queue until EAGAIN or EOF and emits ready_read for it (unless
-  // inside a ready_read slot). False if the socket was destroyed or a new operation started.
-  bool DeliverQueuedBytes();
-  // True while the socket reads from its fd (not paused by the buffer limit, not at EOF).
-  bool ReadsFromFd() const { return !read_paused_ && !read_at_eof_; }
   // Emits ready_read for `added` bytes, then runs the end-of-connection sequence if the read
   // saw one. Returns false if the socket was destroyed or a slot started a new operation.
   bool HandleReadOutcome(int64_t added, bool eof, int error_errno);
+  // The peer shut down its sending side. With nothing to write the connection ends at once;
+  // otherwise the socket stops reading and keeps sending from kClosing.
+  void OnPeerEof(std::string error_string);
+  // A send failed with `err`: when the peer is gone, delivers what it sent before it went;
+  // then ends the connection.
+  void OnSendFailed(int err, const char* function);
+  // Reads the kernel's receive queue to its end and emits ready_read for it (unless inside a
+  // ready_read slot). False if the socket was destroyed or a new operation started.
+  bool DeliverQueuedBytes();
   // Sends as much of the write buffer as the kernel takes now. Returns the bytes sent, or -1
   // if the connection failed (its sequence has run).
   int64_t FlushWriteBuffer(const char* function);
@@ -303,8 +285,10 @@ class LocalSocket {
   void ScheduleFlush();
   void AfterRead();
   void UpdateInterest();
-  void EmitReadyRead();
-  void EmitBytesWritten(int64_t count);
+  // True while the socket reads from its fd (not paused by the buffer limit, not at EOF).
+  bool ReadsFromFd() const { return read_side_.state() == internal::ReadSide::kReading; }
+  // True while Write accepts data (the write side is not shut down or shutting down).
+  bool WriteSideOpen() const;
   bool Readable(const char* function);
 
   // Waits (local_socket_wait.cc).
@@ -313,49 +297,62 @@ class LocalSocket {
   // `until`, whichever is first. Returns the revents, 0 on timeout, -1 if poll failed (error()
   // is set).
   int PollUntil(short events, const internal::WaitDeadline& deadline,  // NOLINT(runtime/int)
-                eventloop::TimePoint until = eventloop::TimePoint::max());
+                const char* function, eventloop::TimePoint until = eventloop::TimePoint::max());
   void TimeOut(const char* function);
   // Sets kOperation for a wait that cannot progress because the read buffer is full; -1.
   int64_t ReadBufferFull(const char* function);
   // One round of WaitForReadyRead/WaitForDisconnected: polls for input (unless the read
-  // buffer is full) and, with writes pending, for output; then flushes and reads what is
-  // ready, emitting as the loop would. Returns the bytes read, or -1 when the wait must end
+  // buffer is full or at EOF) and, with writes pending, for output; then flushes and reads what
+  // is ready, emitting as the loop would. Returns the bytes read, or -1 when the wait must end
   // (timed out, poll failed, nothing could arrive, or the connection failed while flushing).
   // The socket may have been destroyed when it returns.
   int64_t WaitRound(const internal::WaitDeadline& deadline, const char* function,
                     uint64_t connection);
   // True while a wait that started on `connection` should go on: the socket is alive, a slot
   // has not replaced the connection, and it is kConnected or kClosing.
-  bool StillWaitingOn(const SequenceGuard& guard, uint64_t connection) const;
+  bool StillWaitingOn(const Guard& guard, uint64_t connection) const;
   // Ends the connection after poll() reported POLLNVAL (the fd was closed behind our back);
   // returns false.
   bool DescriptorGone(const char* function);
 
   // True once the loop is gone: the socket is inert (its methods do nothing).
-  bool Inert() const { return loop_token_.expired(); }
+  bool Inert() const { return loop_link_.LoopGone(); }
 
   eventloop::EventLoop& loop_;
-  const std::weak_ptr<const void> loop_token_;
+  const internal::LoopLink loop_link_;
   OsCalls& os_;
-  const std::shared_ptr<Life> life_;
+  internal::LifeFlag life_;
+  internal::SignalSequencer sequencer_{life_};
 
-  State state_ = State::kUnconnected;
-  Error error_ = Error::kNone;
-  std::string error_string_;
+  // The state machines: the only holders of control state.
+  internal::ConnectionMachine connection_;
+  internal::ConnectPhaseMachine connect_phase_;
+  internal::ReadSideMachine read_side_;
+  internal::WriteSideMachine write_side_;
+
+  // Settings, kept across connections.
   std::string server_name_;
-  std::string full_server_name_;
   uint32_t options_ = kNoOptions;
   int connect_timeout_ms_ = 30000;
+  int64_t read_buffer_limit_ = 0;
+
+  // The outcome of the last operation.
+  Error error_ = Error::kNone;
+  std::string error_string_;
+
+  // Per-connection data.
+  std::string full_server_name_;
   uint32_t open_mode_ = kNotOpen;
   uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
-  uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
-  uint64_t operation_ = 0;      // See BeginOperation().
-  bool connection_live_ = false;
-  bool announcing_close_ = false;  // Inside about_to_close (see AnnounceClose()).             //
-                                   // Connected, and its `disconnected` not yet emitted.
+  uint64_t connection_id_ = 0;   // Bumped by each ConnectToServer and SetSocketDescriptor.
+  uint64_t bytes_received_ = 0;  // Bytes ever added to the read buffer (tells waits of news).
+  internal::OsFd fd_;  // The connected (or connecting) fd; socket_descriptor() hides the latter.
+  std::unique_ptr<eventloop::FdWatcher> watcher_;
+  internal::ByteBuffer read_buffer_;
+  internal::ByteBuffer write_buffer_;
+  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;
 
-  int fd_ = -1;  // The connected (or connecting) fd; socket_descriptor() hides the latter.
-  ConnectPhase connect_phase_ = ConnectPhase::kNone;
+  // Per-connect-attempt data (meaningful while connect_phase_ is not kIdle).
   sockaddr_storage connect_address_{};
   socklen_t connect_address_length_ = 0;
   std::string connect_full_name_;
@@ -363,31 +360,8 @@ class LocalSocket {
   eventloop::TimePoint connect_deadline_{};
   eventloop::TimePoint next_retry_{};
   eventloop::Duration retry_backoff_{};
-  std::unique_ptr<eventloop::FdWatcher> watcher_;
-  std::unique_ptr<eventloop::Timer> connect_timer_;  // Backoff retry, or connect timeout.
-  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;
-
-  internal::ByteBuffer read_buffer_;
-  internal::ByteBuffer write_buffer_;
-  int64_t read_buffer_limit_ = 0;
-  bool read_paused_ = false;    // The read buffer is full: not reading from the fd.
-  bool read_at_eof_ = false;    // The peer shut down its side: nothing more will arrive.
-  uint64_t bytes_received_ = 0;  // Bytes ever added to the read buffer (tells waits of news).
-  bool write_blocked_ = false;  // The kernel took less than offered: waiting for writable.
-  bool shutdown_write_requested_ = false;
-  bool write_shut_down_ = false;
-
-  int ready_read_depth_ = 0;  // Nesting of ready_read emissions (decision #7).
-  bool ready_read_pending_ = false;
-  int bytes_written_depth_ = 0;
-  int64_t bytes_written_pending_ = 0;
+  std::unique_ptr<eventloop::Timer> connect_timer_;  // The next AdvanceConnect.
 };
-
-// gtest printers (also usable with any std::ostream).
-std::ostream& operator<<(std::ostream& os, LocalSocket::State state);
-std::ostream& operator<<(std::ostream& os, LocalSocket::Error error);
-void PrintTo(LocalSocket::State state, std::ostream* os);
-void PrintTo(LocalSocket::Error error, std::ostream* os);
 
 }  // namespace ipc
 

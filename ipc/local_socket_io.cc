@@ -6,15 +6,18 @@
 #include <cerrno>
 #include <string>
 
-#include "ipc/connection_state_machine.h"
 #include "ipc/local_socket.h"
-#include "ipc/local_socket_internal.h"
 #include "ipc/socket_errors.h"
 
 namespace ipc {
 namespace {
 
+using internal::CellKind;
 using internal::FormatError;
+using internal::ReadSide;
+using internal::ReadSideEvent;
+using internal::WriteSide;
+using internal::WriteSideEvent;
 
 // Reading stops after this much per readiness event, so one busy socket cannot starve the
 // others on the loop (level-triggered: the rest is read on the next iteration).
@@ -28,7 +31,7 @@ constexpr size_t kMaxIov = 64;
 
 int64_t LocalSocket::Write(std::string_view data) {
   if (Inert()) return -1;
-  if (!IsValid() || !(open_mode_ & kWriteOnly) || shutdown_write_requested_) {
+  if (!IsValid() || !(open_mode_ & kWriteOnly) || !WriteSideOpen()) {
     SetError(Error::kOperation, FormatError("LocalSocket::Write", "socket is not writable"));
     return -1;
   }
@@ -112,37 +115,64 @@ void LocalSocket::SetReadBufferSize(int64_t size) {
 }
 
 void LocalSocket::AfterRead() {
-  if (!read_paused_ || read_at_eof_) return;
+  if (read_side_.state() != ReadSide::kPaused) return;
   if (read_buffer_limit_ > 0 && static_cast<int64_t>(read_buffer_.size()) >= read_buffer_limit_) {
     return;
   }
-  read_paused_ = false;  // kReadBufferDrained: resume reading from the fd.
+  read_side_.Feed(ReadSideEvent::kBufferDrained);  // Resume reading from the fd.
   UpdateInterest();
 }
 
+bool LocalSocket::WriteSideOpen() const {
+  switch (write_side_.state()) {
+    case WriteSide::kIdle:
+    case WriteSide::kBlocked:
+      return true;
+    case WriteSide::kShutting:
+    case WriteSide::kShutBlocked:
+    case WriteSide::kShut:
+      return false;
+  }
+  return false;
+}
+
 void LocalSocket::ScheduleFlush() {
-  if (!write_blocked_) flush_task_->Schedule();  // When blocked, writability flushes.
+  switch (write_side_.state()) {
+    case WriteSide::kIdle:
+    case WriteSide::kShutting:
+      flush_task_->Schedule();
+      return;
+    case WriteSide::kBlocked:
+    case WriteSide::kShutBlocked:
+    case WriteSide::kShut:
+      return;  // When blocked, writability flushes.
+  }
 }
 
 void LocalSocket::UpdateInterest() {
   if (Inert()) return;
-  if (fd_ < 0 || connect_phase_ != ConnectPhase::kNone) return;
+  if (!fd_ || connect_phase_.state() != internal::ConnectPhase::kIdle) return;
   uint32_t events = eventloop::kNoEvents;
   if (ReadsFromFd()) events |= eventloop::kReadable;
-  if (write_blocked_) events |= eventloop::kWritable;
+  if (write_side_.state() == WriteSide::kBlocked ||
+      write_side_.state() == WriteSide::kShutBlocked) {
+    events |= eventloop::kWritable;
+  }
   if (watcher_) {
     watcher_->SetEvents(events);
   } else {
-    watcher_ = loop_.WatchFd(fd_, events, [this](uint32_t ready) { OnFdReady(ready); });
+    watcher_ = loop_.WatchFd(fd_.get(), events, [this](uint32_t ready) { OnFdReady(ready); });
   }
 }
 
 void LocalSocket::OnFdReady(uint32_t ready) {
-  SequenceGuard guard(this);
+  const Guard guard = sequencer_.Take();
   if (ready & eventloop::kWritable) {
-    if (FlushWriteBuffer("LocalSocket::Write") < 0 || !guard.Continues() || fd_ < 0) return;
+    connection_.Feed(ConnectionEvent::kWritable);
+    if (FlushWriteBuffer("LocalSocket::Write") < 0 || !guard.Continues() || !fd_) return;
   }
   if ((ready & eventloop::kReadable) && ReadsFromFd()) {
+    connection_.Feed(ConnectionEvent::kReadable);
     bool eof = false;
     int error_errno = 0;
     const int64_t added = ReadFromSocket(&eof, &error_errno);
@@ -160,7 +190,7 @@ int64_t LocalSocket::ReadFromSocket(bool* eof, int* error_errno, bool unbounded)
     if (read_buffer_limit_ > 0 && !discard && !unbounded) {
       const int64_t room = read_buffer_limit_ - static_cast<int64_t>(read_buffer_.size());
       if (room <= 0) {
-        read_paused_ = true;  // kReadBufferFull: the kernel holds the rest.
+        read_side_.Feed(ReadSideEvent::kBufferFull);  // The kernel holds the rest.
         UpdateInterest();
         break;
       }
@@ -171,7 +201,7 @@ int64_t LocalSocket::ReadFromSocket(bool* eof, int* error_errno, bool unbounded)
     msghdr message{};
     message.msg_iov = &space;
     message.msg_iovlen = 1;
-    const SysResult result = os_.RecvMsg(fd_, &message, MSG_CMSG_CLOEXEC);
+    const SysResult result = os_.RecvMsg(fd_.get(), &message, MSG_CMSG_CLOEXEC);
     if (result.rc < 0 && result.err == EINTR) {  // Only from an OsCalls that does not retry.
       read_buffer_.CommitAppend(0);
       continue;
@@ -189,7 +219,7 @@ int64_t LocalSocket::ReadFromSocket(bool* eof, int* error_errno, bool unbounded)
     added += result.rc;
     if (static_cast<size_t>(result.rc) < space.iov_len) break;  // The kernel queue is drained.
   }
-  if (*eof) read_at_eof_ = true;
+  if (*eof) read_side_.Feed(ReadSideEvent::kEof);
   if (discard) {
     read_buffer_.Clear();
     return 0;
@@ -199,14 +229,14 @@ int64_t LocalSocket::ReadFromSocket(bool* eof, int* error_errno, bool unbounded)
 }
 
 bool LocalSocket::HandleReadOutcome(int64_t added, bool eof, int error_errno) {
-  SequenceGuard guard(this);
+  const Guard guard = sequencer_.Take();
   if (added > 0) {
-    EmitReadyRead();
-    if (!guard.Continues() || fd_ < 0) return false;
+    sequencer_.EmitReadyRead(ready_read);
+    if (!guard.Continues() || !fd_) return false;
   }
   if (error_errno != 0) {
     const Error error = internal::ErrorFromIoErrno(error_errno);
-    ConnectionLost(false, error,
+    ConnectionLost(ConnectionEvent::kIoError, error,
                    FormatError("LocalSocket::Read", internal::ErrorCause(error), error_errno));
     return false;
   }
@@ -219,47 +249,47 @@ bool LocalSocket::HandleReadOutcome(int64_t added, bool eof, int error_errno) {
 
 void LocalSocket::OnPeerEof(std::string error_string) {
   if (write_buffer_.empty()) {
-    ConnectionLost(true, Error::kPeerClosed, error_string);
+    ConnectionLost(ConnectionEvent::kPeerEof, Error::kPeerClosed, error_string);
     return;
   }
   // The peer may only have shut down its sending side and still read: deliver what is
   // buffered for it from kClosing, reading nothing more.
   UpdateInterest();
-  SequenceGuard guard(this);
+  const Guard guard = sequencer_.Take();
   EmitError(Error::kPeerClosed, std::move(error_string));
   if (!guard.Continues()) return;
-  if (state_ == State::kConnected) {
-    Enter(State::kClosing);
-    if (!guard.Continues()) return;
-  }
+  Feed(ConnectionEvent::kPeerEofWritesPending);  // kClosing.
+  if (!guard.Continues()) return;
   ScheduleFlush();
 }
 
 void LocalSocket::OnSendFailed(int err, const char* function) {
   const Error error = internal::ErrorFromIoErrno(err);
   if (error == Error::kPeerClosed) {
-    if (read_at_eof_) {
+    if (read_side_.state() == ReadSide::kAtEof) {
       // Draining after the peer's EOF: its close was reported; the rest cannot be delivered.
-      ConnectionLost(false, error, error_string_, /*report=*/false);
+      ConnectionLost(ConnectionEvent::kIoError, error, error_string_, /*report=*/false);
       return;
     }
     if (!DeliverQueuedBytes()) return;
   }
-  ConnectionLost(false, error, FormatError(function, internal::ErrorCause(error), err));
+  ConnectionLost(ConnectionEvent::kIoError, error,
+                 FormatError(function, internal::ErrorCause(error), err));
 }
 
 bool LocalSocket::DeliverQueuedBytes() {
   bool eof = false;
   int error_errno = 0;
   const int64_t added = ReadFromSocket(&eof, &error_errno, /*unbounded=*/true);
-  if (added == 0 || ready_read_depth_ > 0) return true;  // Inside ready_read: stays readable.
-  SequenceGuard guard(this);
-  EmitReadyRead();
-  return guard.Continues() && fd_ >= 0;
+  // Inside a ready_read slot the bytes are only buffered: they stay readable.
+  if (added == 0 || sequencer_.InsideReadyRead()) return true;
+  const Guard guard = sequencer_.Take();
+  sequencer_.EmitReadyRead(ready_read);
+  return guard.Continues() && fd_;
 }
 
 int64_t LocalSocket::FlushWriteBuffer(const char* function) {
-  if (fd_ < 0 || !IsValid() || write_buffer_.empty()) return 0;
+  if (!fd_ || !IsValid() || write_buffer_.empty()) return 0;
   int64_t sent = 0;
   int failure = 0;
   while (!write_buffer_.empty()) {
@@ -269,11 +299,11 @@ int64_t LocalSocket::FlushWriteBuffer(const char* function) {
     message.msg_iovlen = write_buffer_.GatherFront(iov, kMaxIov, write_buffer_.size());
     size_t offered = 0;
     for (size_t i = 0; i < message.msg_iovlen; ++i) offered += iov[i].iov_len;
-    const SysResult result = os_.SendMsg(fd_, &message, MSG_NOSIGNAL);
+    const SysResult result = os_.SendMsg(fd_.get(), &message, MSG_NOSIGNAL);
     if (result.rc < 0 && result.err == EINTR) continue;  // Only from a non-retrying OsCalls.
     if (result.rc < 0) {
       if (result.err == EAGAIN || result.err == EWOULDBLOCK) {
-        write_blocked_ = true;
+        write_side_.Feed(WriteSideEvent::kKernelFull);
       } else {
         failure = result.err;
       }
@@ -282,17 +312,17 @@ int64_t LocalSocket::FlushWriteBuffer(const char* function) {
     write_buffer_.Consume(static_cast<size_t>(result.rc));
     sent += result.rc;
     if (static_cast<size_t>(result.rc) < offered) {
-      write_blocked_ = true;  // The kernel buffer is full: wait for writability.
+      write_side_.Feed(WriteSideEvent::kKernelFull);  // Wait for writability.
       break;
     }
   }
-  if (write_buffer_.empty()) write_blocked_ = false;
+  if (write_buffer_.empty()) write_side_.Feed(WriteSideEvent::kKernelTookAll);
   if (failure == 0) UpdateInterest();
 
-  SequenceGuard guard(this);
+  const Guard guard = sequencer_.Take();
   if (sent > 0) {
-    EmitBytesWritten(sent);
-    if (!guard.Continues() || fd_ < 0) return failure != 0 ? -1 : sent;
+    sequencer_.EmitBytesWritten(bytes_written, sent);
+    if (!guard.Continues() || !fd_) return failure != 0 ? -1 : sent;
   }
   if (failure != 0) {
     OnSendFailed(failure, function);
@@ -300,51 +330,19 @@ int64_t LocalSocket::FlushWriteBuffer(const char* function) {
   }
   // Inside a bytes_written slot (a Flush() there), the outermost flush finishes the job after
   // its emissions, so that the disconnect sequence never precedes a bytes_written.
-  if (write_buffer_.empty() && bytes_written_depth_ == 0) OnWriteBufferDrained();
+  if (write_buffer_.empty() && !sequencer_.InsideBytesWritten()) OnWriteBufferDrained();
   return sent;
 }
 
 void LocalSocket::OnWriteBufferDrained() {
-  const internal::Transition transition =
-      internal::NextTransition(state_, internal::SocketEvent::kWriteBufferDrained);
-  if (transition.kind == internal::Transition::Kind::kMove) {
-    FinishDisconnect();  // kClosing: the graceful disconnect is complete.
+  if (connection_.Peek(ConnectionEvent::kWriteBufferDrained).kind == CellKind::kMove) {
+    FinishDisconnect(ConnectionEvent::kWriteBufferDrained);  // The graceful disconnect is done.
     return;
   }
-  if (state_ == State::kConnected && shutdown_write_requested_ && !write_shut_down_) {
-    write_shut_down_ = true;
-    os_.Shutdown(fd_, SHUT_WR);  // A failure means the peer is gone; reading will tell.
-  }
-}
-
-void LocalSocket::EmitReadyRead() {
-  if (ready_read_depth_ > 0) {
-    ready_read_pending_ = true;  // Decision #7: one more emission after the outermost slot.
-    return;
-  }
-  SequenceGuard guard(this);
-  do {
-    ready_read_pending_ = false;
-    ++ready_read_depth_;
-    ready_read.Emit();
-    if (!guard.Alive()) return;
-    --ready_read_depth_;
-  } while (ready_read_pending_ && guard.Alive());  // BeginOperation() drops stale requests.
-}
-
-void LocalSocket::EmitBytesWritten(int64_t count) {
-  if (bytes_written_depth_ > 0) {
-    bytes_written_pending_ += count;  // Reported right after the outermost slot returns.
-    return;
-  }
-  SequenceGuard guard(this);
-  while (count > 0) {
-    ++bytes_written_depth_;
-    bytes_written.Emit(count);
-    if (!guard.Alive()) return;
-    --bytes_written_depth_;
-    count = bytes_written_pending_;  // BeginOperation() drops stale counts.
-    bytes_written_pending_ = 0;
+  connection_.Feed(ConnectionEvent::kWriteBufferDrained);
+  if (write_side_.state() == WriteSide::kShutting) {
+    write_side_.Feed(WriteSideEvent::kShutdownDone);
+    os_.Shutdown(fd_.get(), SHUT_WR);  // A failure means the peer is gone; reading will tell.
   }
 }
 

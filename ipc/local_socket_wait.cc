@@ -6,7 +6,6 @@
 #include <cerrno>
 
 #include "ipc/local_socket.h"
-#include "ipc/local_socket_internal.h"
 #include "ipc/socket_errors.h"
 #include "ipc/wait_deadline.h"
 
@@ -14,19 +13,20 @@ namespace ipc {
 
 bool LocalSocket::WaitForConnected(int msecs) {
   if (Inert()) return false;
-  if (state_ == State::kConnected) return true;
-  if (state_ != State::kConnecting) return false;
+  if (state() == State::kConnected) return true;
+  if (state() != State::kConnecting) return false;
   return WaitUntilConnected(internal::WaitDeadline(loop_, msecs), "LocalSocket::WaitForConnected");
 }
 
 bool LocalSocket::WaitForReadyRead(int msecs) {
   if (Inert()) return false;
   constexpr const char kFunction[] = "LocalSocket::WaitForReadyRead";
-  if (state_ == State::kUnconnected) return false;
+  if (state() == State::kUnconnected) return false;
   const internal::WaitDeadline deadline(loop_, msecs);
-  if (state_ == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
-  if (read_at_eof_) return false;  // The peer shut down its side: nothing more can arrive.
-  SequenceGuard guard(this);
+  if (state() == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
+  if (read_side_.state() == internal::ReadSide::kAtEof)
+    return false;  // The peer shut down its side: nothing more can arrive.
+  const Guard guard = sequencer_.Take();
   const uint64_t connection = connection_id_;
   const uint64_t received = bytes_received_;
   while (StillWaitingOn(guard, connection)) {
@@ -46,16 +46,17 @@ bool LocalSocket::WaitForReadyRead(int msecs) {
 bool LocalSocket::WaitForBytesWritten(int msecs) {
   if (Inert()) return false;
   constexpr const char kFunction[] = "LocalSocket::WaitForBytesWritten";
-  if (state_ == State::kUnconnected || write_buffer_.empty()) return false;
+  if (state() == State::kUnconnected || write_buffer_.empty()) return false;
   const internal::WaitDeadline deadline(loop_, msecs);
-  if (state_ == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
-  SequenceGuard guard(this);
+  if (state() == State::kConnecting && !WaitUntilConnected(deadline, kFunction)) return false;
+  const Guard guard = sequencer_.Take();
   const uint64_t connection = connection_id_;
   while (StillWaitingOn(guard, connection) && !write_buffer_.empty()) {
-    const int revents = PollUntil(POLLOUT, deadline);
+    const int revents = PollUntil(POLLOUT, deadline, kFunction);
     if (revents < 0) return false;
     if (revents & POLLNVAL) return DescriptorGone(kFunction);
     if (revents != 0) {
+      connection_.Feed(ConnectionEvent::kWritable);
       const int64_t sent = FlushWriteBuffer(kFunction);
       if (sent != 0) return sent > 0 && guard.Alive();
     }
@@ -72,7 +73,7 @@ bool LocalSocket::WaitForDisconnected(int msecs) {
   constexpr const char kFunction[] = "LocalSocket::WaitForDisconnected";
   if (!IsValid()) return false;
   const internal::WaitDeadline deadline(loop_, msecs);
-  SequenceGuard guard(this);
+  const Guard guard = sequencer_.Take();
   const uint64_t connection = connection_id_;
   while (StillWaitingOn(guard, connection)) {
     if (WaitRound(deadline, kFunction, connection) < 0) break;
@@ -83,10 +84,10 @@ bool LocalSocket::WaitForDisconnected(int msecs) {
     }
   }
   // True once this connection has ended, even if a slot has started a new one meanwhile.
-  return guard.Alive() && (connection_id_ != connection || state_ == State::kUnconnected);
+  return guard.Alive() && (connection_id_ != connection || state() == State::kUnconnected);
 }
 
-bool LocalSocket::StillWaitingOn(const SequenceGuard& guard, uint64_t connection) const {
+bool LocalSocket::StillWaitingOn(const Guard& guard, uint64_t connection) const {
   return guard.Alive() && connection_id_ == connection && IsValid();
 }
 
@@ -95,7 +96,7 @@ int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const cha
   const short events = static_cast<short>((ReadsFromFd() ? POLLIN : 0) |  // NOLINT(runtime/int)
                                           (write_buffer_.empty() ? 0 : POLLOUT));
   if (events == 0) return ReadBufferFull(function);  // Nothing could ever arrive.
-  const int revents = PollUntil(events, deadline);
+  const int revents = PollUntil(events, deadline, function);
   if (revents < 0) return -1;
   if (revents & POLLNVAL) {
     DescriptorGone(function);
@@ -106,12 +107,16 @@ int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const cha
     TimeOut(function);
     return -1;
   }
-  SequenceGuard guard(this);
-  if ((revents & POLLOUT) && FlushWriteBuffer(function) < 0) return -1;
+  const Guard guard = sequencer_.Take();
+  if (revents & POLLOUT) {
+    connection_.Feed(ConnectionEvent::kWritable);
+    if (FlushWriteBuffer(function) < 0) return -1;
+  }
   if (!StillWaitingOn(guard, connection) || !ReadsFromFd() ||
       !(revents & (POLLIN | POLLHUP | POLLERR))) {
     return 0;
   }
+  connection_.Feed(ConnectionEvent::kReadable);
   bool eof = false;
   int error_errno = 0;
   const int64_t added = ReadFromSocket(&eof, &error_errno);
@@ -122,54 +127,39 @@ int64_t LocalSocket::WaitRound(const internal::WaitDeadline& deadline, const cha
 bool LocalSocket::DescriptorGone(const char* function) {
   // Someone closed our fd behind our back: the connection is unusable.
   const Error error = internal::ErrorFromIoErrno(EBADF);
-  ConnectionLost(false, error, internal::FormatError(function, internal::ErrorCause(error), EBADF));
+  ConnectionLost(ConnectionEvent::kIoError, error,
+                 internal::FormatError(function, internal::ErrorCause(error), EBADF));
   return false;
 }
 
 bool LocalSocket::WaitUntilConnected(const internal::WaitDeadline& deadline, const char* function) {
-  SequenceGuard guard(this);
+  const Guard guard = sequencer_.Take();
   const uint64_t connection = connection_id_;
-  while (guard.Alive() && connection_id_ == connection && state_ == State::kConnecting) {
+  while (guard.Alive() && connection_id_ == connection && state() == State::kConnecting) {
     if (deadline.Expired()) {
       TimeOut(function);
       return false;
     }
-    if (connect_phase_ == ConnectPhase::kBackoff) {
-      // Sleep until the next retry of connect() (polling a connecting fd would spin); the
-      // retry at the connect deadline reports the connect timeout.
-      if (PollUntil(0, deadline, next_retry_) < 0) return false;
-      if (loop_.Now() >= next_retry_ && state_ == State::kConnecting) {
-        connect_timer_->Stop();
-        TryConnect();
-      }
-    } else if (connect_phase_ == ConnectPhase::kInProgress) {
-      const eventloop::TimePoint connect_end =
-          connect_has_deadline_ ? connect_deadline_ : eventloop::TimePoint::max();
-      const int revents = PollUntil(POLLOUT, deadline, connect_end);
-      if (revents < 0) return false;
-      if (revents > 0) {
-        TryConnect();
-      } else if (loop_.Now() >= connect_end) {
-        FailConnect(Error::kSocketTimeout, "connect timed out", 0);  // The loop's timer would.
-      }
-    } else {
-      break;
-    }
+    // In progress: poll for writability; in backoff: sleep (polling a connecting fd would
+    // spin). Either until the connect's next step or the wait's end, whichever is first.
+    const bool in_progress = connect_phase_.state() == internal::ConnectPhase::kInProgress;
+    const int revents = PollUntil(in_progress ? POLLOUT : 0, deadline, function, NextConnectStep());
+    if (revents < 0) return false;
+    AdvanceConnect(/*writable=*/in_progress && revents > 0);
   }
-  return guard.Alive() && connection_id_ == connection && state_ == State::kConnected;
+  return guard.Alive() && connection_id_ == connection && state() == State::kConnected;
 }
 
-int LocalSocket::PollUntil(short events,
-                           const internal::WaitDeadline& deadline,  // NOLINT(runtime/int)
+int LocalSocket::PollUntil(short events,  // NOLINT(runtime/int)
+                           const internal::WaitDeadline& deadline, const char* function,
                            eventloop::TimePoint until) {
-  pollfd entry{fd_, events, 0};
+  pollfd entry{fd_.get(), events, 0};
   const int timeout_ms = deadline.PollTimeoutMs(until);
   const SysResult result =
-      events == 0 || fd_ < 0 ? os_.Poll(nullptr, 0, timeout_ms) : os_.Poll(&entry, 1, timeout_ms);
+      events == 0 || !fd_ ? os_.Poll(nullptr, 0, timeout_ms) : os_.Poll(&entry, 1, timeout_ms);
   if (result.rc < 0) {
     const Error error = result.err == ENOMEM ? Error::kSocketResource : Error::kUnknown;
-    SetError(error,
-             internal::FormatError("LocalSocket::poll", internal::ErrorCause(error), result.err));
+    SetError(error, internal::FormatError(function, internal::ErrorCause(error), result.err));
     return -1;
   }
   return result.rc == 0 ? 0 : entry.revents;

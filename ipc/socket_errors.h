@@ -1,4 +1,4 @@
-// Internal: errno -> LocalSocket::Error mappings and error-string formatting, shared by
+// Internal: errno -> LocalSocketTypes::Error mappings and error-string formatting, shared by
 // LocalSocket and LocalServer. The tables are documented in local_socket.h and local_server.h.
 #ifndef LOCALSOCKET_IPC_SOCKET_ERRORS_H_
 #define LOCALSOCKET_IPC_SOCKET_ERRORS_H_
@@ -6,12 +6,12 @@
 #include <string>
 #include <string_view>
 
-#include "ipc/local_socket.h"
+#include "ipc/socket_types.h"
 
 namespace ipc {
 namespace internal {
 
-using Error = LocalSocket::Error;
+using Error = LocalSocketTypes::Error;
 
 // connect(2) failures other than EAGAIN/EINTR/EINPROGRESS (which are not errors).
 Error ErrorFromConnectErrno(int err);
@@ -26,7 +26,7 @@ Error ErrorFromAcceptErrno(int err);
 
 // A short cause for `error` ("server not found", "remote closed", ...).
 const char* ErrorCause(Error error);
-// "<function>: <cause>[: <strerror(err)>]", e.g. "LocalSocket::ConnectToServer: server not
+// "<function>: <cause>[: <strerror(err)>]", e.g. "LocalSocketTypes::ConnectToServer: server not
 // found: No such file or directory". `err` 0 omits the strerror part. `function` is
 // "<Class>::<Function>".
 std::string FormatError(std::string_view function, std::string_view cause, int err = 0);

@@ -27,9 +27,7 @@ using Error = LocalSocket::Error;
 using internal::ErrorCause;
 using internal::FormatError;
 
-constexpr const char kListenFunction[] = "LocalServer::Listen";
-constexpr const char kAcceptFunction[] = "LocalServer::Accept";
-constexpr const char kWaitFunction[] = "LocalServer::WaitForNewConnection";
+using internal::ApiCall;
 
 constexpr uint32_t kAllOptions = LocalServer::kWorldAccess | LocalServer::kAbstractNamespace;
 // After an accept failure (EMFILE...), accepting is retried after this long, doubling up to
@@ -100,16 +98,17 @@ void LocalServer::ClearError() {
 bool LocalServer::Listen(std::string_view name) {
   if (Inert()) return false;
   if (IsListening()) {
-    SetError(Error::kOperation, FormatError(kListenFunction, "already listening"));
+    SetError(Error::kOperation, FormatError(ApiCall::kServerListen, "already listening"));
     return false;
   }
   const bool abstract = (options_ & kAbstractNamespace) != 0;
   internal::ResolvedName resolved;
   if (const internal::NameError name_error = internal::ResolveServerName(name, abstract, &resolved);
       name_error != internal::NameError::kNone) {
-    SetError(Error::kServerNotFound,
-             FormatError(kListenFunction, std::string(ErrorCause(Error::kServerNotFound)) + " (" +
-                                              internal::NameErrorText(name_error) + ")"));
+    SetError(
+        Error::kServerNotFound,
+        FormatError(ApiCall::kServerListen, std::string(ErrorCause(Error::kServerNotFound)) + " (" +
+                                                internal::NameErrorText(name_error) + ")"));
     return false;
   }
   // Abstract overrides the access bits, as Qt on Linux.
@@ -136,11 +135,11 @@ bool LocalServer::Listen(int socket_descriptor) {
   if (Inert()) return false;
   const int fd = socket_descriptor;
   if (IsListening()) {
-    SetError(Error::kOperation, FormatError(kListenFunction, "already listening"));
+    SetError(Error::kOperation, FormatError(ApiCall::kServerListen, "already listening"));
     return false;
   }
   const auto unsupported = [this](const char* cause, int err) {
-    SetError(Error::kUnsupportedSocketOperation, FormatError(kListenFunction, cause, err));
+    SetError(Error::kUnsupportedSocketOperation, FormatError(ApiCall::kServerListen, cause, err));
     return false;
   };
   if (const internal::FdRejection rejection = internal::CheckUnixStreamSocket(os_, fd)) {
@@ -205,8 +204,8 @@ bool LocalServer::StartListening(int fd, std::string server_name, std::string fu
   std::unique_ptr<eventloop::FdWatcher> watcher =
       loop_.WatchFd(fd, eventloop::kNoEvents, [this](uint32_t /*ready*/) { OnReadable(); });
   if (!watcher) {
-    SetError(Error::kUnknown,
-             FormatError(kListenFunction, "the event loop cannot watch the listening socket"));
+    SetError(Error::kUnknown, FormatError(ApiCall::kServerListen,
+                                          "the event loop cannot watch the listening socket"));
     return false;
   }
   fd_ = fd;
@@ -288,7 +287,7 @@ void LocalServer::AcceptLoop() {
         static_cast<int64_t>(pending_.size()) >= static_cast<int64_t>(max_pending_)) {
       break;
     }
-    const AcceptOutcome outcome = AcceptOne(kAcceptFunction);
+    const AcceptOutcome outcome = AcceptOne(ApiCall::kServerAccept);
     if (outcome == AcceptOutcome::kNoneReady) break;
     if (outcome == AcceptOutcome::kSkipped) continue;
     if (outcome == AcceptOutcome::kFailed) {
@@ -302,7 +301,7 @@ void LocalServer::AcceptLoop() {
   UpdateInterest();
 }
 
-LocalServer::AcceptOutcome LocalServer::AcceptOne(const char* function) {
+LocalServer::AcceptOutcome LocalServer::AcceptOne(internal::ApiCall call) {
   const SysResult accepted = os_.Accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (accepted.rc < 0) {
     switch (accepted.err) {
@@ -319,7 +318,7 @@ LocalServer::AcceptOutcome LocalServer::AcceptOne(const char* function) {
         return AcceptOutcome::kSkipped;
       default: {
         const Error error = internal::ErrorFromAcceptErrno(accepted.err);
-        SetError(error, FormatError(function, ErrorCause(error), accepted.err));
+        SetError(error, FormatError(call, ErrorCause(error), accepted.err));
         // Keep listening: pause, and retry on a backoff timer (no busy loop).
         accept_paused_ = true;
         retry_timer_->Start(retry_backoff_);
@@ -376,12 +375,13 @@ bool LocalServer::WaitForNewConnection(int msecs, bool* timed_out) {
     const SysResult polled = os_.Poll(&entry, 1, timeout_ms);
     if (polled.rc < 0) {
       const Error error = internal::ErrorFromAcceptErrno(polled.err);
-      SetError(error, FormatError(kWaitFunction, ErrorCause(error), polled.err));
+      SetError(error,
+               FormatError(ApiCall::kServerWaitForNewConnection, ErrorCause(error), polled.err));
       return false;  // Still listening (Qt closes the server here).
     }
     if (polled.rc > 0 && entry.revents != 0) {
       // An explicit request: one connection even when the queue is full (as Qt).
-      switch (AcceptOne(kWaitFunction)) {
+      switch (AcceptOne(ApiCall::kServerWaitForNewConnection)) {
         case AcceptOutcome::kAccepted:
           new_connection.Emit();
           if (!life->alive) return true;

@@ -112,6 +112,10 @@
 
 namespace ipc {
 
+namespace internal {
+enum class ApiCall : uint8_t;
+}  // namespace internal
+
 class LocalServer : public LocalServerTypes {
  public:
   // SocketOption (kNoOptions, kUserAccess, kGroupAccess, kOtherAccess, kWorldAccess,
@@ -197,7 +201,7 @@ class LocalServer : public LocalServerTypes {
   void AcceptLoop();
   // One accept4; on success the socket is queued (nothing emitted). On a failure that pauses
   // accepting the error is recorded and the backoff timer armed (nothing emitted).
-  AcceptOutcome AcceptOne(const char* function);
+  AcceptOutcome AcceptOne(internal::ApiCall call);
   // Emits error_occurred(server_error()). Returns false if a slot destroyed the server.
   bool EmitError();
   void UpdateInterest();

@@ -64,7 +64,7 @@ ServerSocket Failure(Error error, std::string error_string) {
 
 ServerSocket ErrnoFailure(int err) {
   const Error error = ErrorFromListenErrno(err);
-  return Failure(error, FormatError(kServerListenFunction, ErrorCause(error), err));
+  return Failure(error, FormatError(ApiCall::kServerListen, ErrorCause(error), err));
 }
 
 // A filesystem address for `path`, which must fit sun_path.
@@ -111,7 +111,7 @@ ExistingPath HandleExistingPath(OsCalls& os, const ResolvedName& name) {
   if (!S_ISSOCK(st.st_mode)) {
     return Refuse(
         Failure(Error::kAddressInUse,
-                FormatError(kServerListenFunction,
+                FormatError(ApiCall::kServerListen,
                             std::string(ErrorCause(Error::kAddressInUse)) + " (not a socket)")));
   }
   const SysResult probe = os.Socket(AF_UNIX, kSocketType, 0);
@@ -121,7 +121,7 @@ ExistingPath HandleExistingPath(OsCalls& os, const ResolvedName& name) {
   os.Close(probe_fd);  // A live server sees a client that connects and hangs up.
   if (connected.rc == 0) {
     return Refuse(Failure(Error::kAddressInUse,
-                          FormatError(kServerListenFunction, ErrorCause(Error::kAddressInUse))));
+                          FormatError(ApiCall::kServerListen, ErrorCause(Error::kAddressInUse))));
   }
   switch (connected.err) {
     case EAGAIN:       // A live server with a full backlog.
@@ -129,7 +129,7 @@ ExistingPath HandleExistingPath(OsCalls& os, const ResolvedName& name) {
     case EINTR:
     case EPROTOTYPE:  // A live socket of another type (e.g. a datagram server).
       return Refuse(Failure(Error::kAddressInUse,
-                            FormatError(kServerListenFunction, ErrorCause(Error::kAddressInUse))));
+                            FormatError(ApiCall::kServerListen, ErrorCause(Error::kAddressInUse))));
     case ENOENT:  // Gone meanwhile.
       return Retry();
     case ECONNREFUSED:  // Stale: nobody listens.

@@ -18,9 +18,6 @@
 namespace ipc {
 namespace internal {
 
-// "LocalServer::Listen", the function name of every error string made here.
-inline constexpr char kServerListenFunction[] = "LocalServer::Listen";
-
 // The outcome of CreateServerSocket.
 struct ServerSocket {
   int fd = -1;             // The listening fd (owned by the caller), or -1 on failure.

@@ -60,32 +60,22 @@
 #ifndef LOCALSOCKET_IPC_LOCAL_SOCKET_H_
 #define LOCALSOCKET_IPC_LOCAL_SOCKET_H_
 
-#include <sys/socket.h>
-#include <sys/types.h>
-
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "eventloop/event_loop.h"
-#include "ipc/byte_buffer.h"
-#include "ipc/life_flag.h"
 #include "ipc/os_calls.h"
-#include "ipc/os_fd.h"
 #include "ipc/signal.h"
-#include "ipc/signal_sequencer.h"
-#include "ipc/socket_state_machines.h"
 #include "ipc/socket_types.h"
 
 namespace ipc {
 
 class LocalServer;
 namespace internal {
-class WaitDeadline;
+class SocketWaits;
 }  // namespace internal
-
 class LocalSocket : public LocalSocketTypes {
  public:
   // State, Error, OpenMode (kNotOpen, kReadOnly, kWriteOnly, kReadWrite) and SocketOption
@@ -221,146 +211,14 @@ class LocalSocket : public LocalSocketTypes {
 
  private:
   friend class LocalServer;
-  using ConnectionEvent = internal::ConnectionEvent;
-  using Guard = internal::SignalSequencer::Guard;
+  friend class internal::SocketWaits;
+  class Impl;  // ipc/local_socket_impl.h
 
-  // The one writer of the connection state: feeds `event` to the connection machine and
-  // emits state_changed on a real change. Returns the cell.
-  internal::Cell<State> Feed(ConnectionEvent event);
-
-  // Connecting (local_socket_connect.cc).
-  void StartConnect();
-  // One connect() call; its outcome moves the connect phase and arms the loop's timer.
-  void TryConnect();
-  // One step of a pending connect, shared by the loop (timer, watcher) and WaitForConnected:
-  // connect() again once `writable` (in progress) or at the retry time (backoff); fail with
-  // kSocketTimeout once the connect deadline has passed.
-  void AdvanceConnect(bool writable);
-  // When the pending connect next needs AdvanceConnect: the retry time, or the deadline.
-  eventloop::TimePoint NextConnectStep() const;
-  void CompleteConnect();
-  void FailConnect(ConnectionEvent event, Error error, const std::string& cause, int err);
-
-  // Teardown (local_socket.cc).
-  // Ends the connection after a failure: error_occurred (unless `report` is false: the error
-  // was reported already), then the disconnect sequence. The write buffer is dropped.
-  void ConnectionLost(ConnectionEvent event, Error error, const std::string& error_string,
-                      bool report = true);
-  // Closes the fd and runs state_changed(kUnconnected) (fed as `event`),
-  // read_channel_finished and disconnected.
-  void FinishDisconnect(ConnectionEvent event);
-  void CancelConnecting(ConnectionEvent event);
-  void CloseDescriptor();
-  void CloseDevice();
-  void ResetConnectionData();
-  void ClearNames();
-  void SetError(Error error, std::string error_string);
-  void EmitError(Error error, std::string error_string);
-  // Server side: names come from the server, not from getpeername.
+  // For LocalServer: an accepted socket's names come from the server, not from getpeername.
   void SetAcceptedNames(const std::string& server_name, const std::string& full_name,
                         uint32_t options);
 
-  // I/O (local_socket_io.cc).
-  void OnFdReady(uint32_t ready);
-  // Reads what the kernel has, up to a per-call cap (`unbounded`: to its end, ignoring the cap
-  // and the read-buffer limit). Returns the bytes added to the read buffer (0 for a write-only
-  // socket, which discards them); sets *eof or *error_errno.
-  int64_t ReadFromSocket(bool* eof, int* error_errno, bool unbounded = false);
-  // Emits ready_read for `added` bytes, then runs the end-of-connection sequence if the read
-  // saw one. Returns false if the socket was destroyed or a slot started a new operation.
-  bool HandleReadOutcome(int64_t added, bool eof, int error_errno);
-  // The peer shut down its sending side. With nothing to write the connection ends at once;
-  // otherwise the socket stops reading and keeps sending from kClosing.
-  void OnPeerEof(std::string error_string);
-  // A send failed with `err`: when the peer is gone, delivers what it sent before it went;
-  // then ends the connection.
-  void OnSendFailed(int err, const char* function);
-  // Reads the kernel's receive queue to its end and emits ready_read for it (unless inside a
-  // ready_read slot). False if the socket was destroyed or a new operation started.
-  bool DeliverQueuedBytes();
-  // Sends as much of the write buffer as the kernel takes now. Returns the bytes sent, or -1
-  // if the connection failed (its sequence has run).
-  int64_t FlushWriteBuffer(const char* function);
-  void OnWriteBufferDrained();
-  void ScheduleFlush();
-  void AfterRead();
-  void UpdateInterest();
-  // True while the socket reads from its fd (not paused by the buffer limit, not at EOF).
-  bool ReadsFromFd() const { return read_side_.state() == internal::ReadSide::kReading; }
-  // True while Write accepts data (the write side is not shut down or shutting down).
-  bool WriteSideOpen() const;
-  bool Readable(const char* function);
-
-  // Waits (local_socket_wait.cc).
-  bool WaitUntilConnected(const internal::WaitDeadline& deadline, const char* function);
-  // One poll() on the fd for `events` (a plain sleep when `events` is 0), until `deadline` or
-  // `until`, whichever is first. Returns the revents, 0 on timeout, -1 if poll failed (error()
-  // is set).
-  int PollUntil(short events, const internal::WaitDeadline& deadline,  // NOLINT(runtime/int)
-                const char* function, eventloop::TimePoint until = eventloop::TimePoint::max());
-  void TimeOut(const char* function);
-  // Sets kOperation for a wait that cannot progress because the read buffer is full; -1.
-  int64_t ReadBufferFull(const char* function);
-  // One round of WaitForReadyRead/WaitForDisconnected: polls for input (unless the read
-  // buffer is full or at EOF) and, with writes pending, for output; then flushes and reads what
-  // is ready, emitting as the loop would. Returns the bytes read, or -1 when the wait must end
-  // (timed out, poll failed, nothing could arrive, or the connection failed while flushing).
-  // The socket may have been destroyed when it returns.
-  int64_t WaitRound(const internal::WaitDeadline& deadline, const char* function,
-                    uint64_t connection);
-  // True while a wait that started on `connection` should go on: the socket is alive, a slot
-  // has not replaced the connection, and it is kConnected or kClosing.
-  bool StillWaitingOn(const Guard& guard, uint64_t connection) const;
-  // Ends the connection after poll() reported POLLNVAL (the fd was closed behind our back);
-  // returns false.
-  bool DescriptorGone(const char* function);
-
-  // True once the loop is gone: the socket is inert (its methods do nothing).
-  bool Inert() const { return loop_link_.LoopGone(); }
-
-  eventloop::EventLoop& loop_;
-  const internal::LoopLink loop_link_;
-  OsCalls& os_;
-  internal::LifeFlag life_;
-  internal::SignalSequencer sequencer_{life_};
-
-  // The state machines: the only holders of control state.
-  internal::ConnectionMachine connection_;
-  internal::ConnectPhaseMachine connect_phase_;
-  internal::ReadSideMachine read_side_;
-  internal::WriteSideMachine write_side_;
-
-  // Settings, kept across connections.
-  std::string server_name_;
-  uint32_t options_ = kNoOptions;
-  int connect_timeout_ms_ = 30000;
-  int64_t read_buffer_limit_ = 0;
-
-  // The outcome of the last operation.
-  Error error_ = Error::kNone;
-  std::string error_string_;
-
-  // Per-connection data.
-  std::string full_server_name_;
-  uint32_t open_mode_ = kNotOpen;
-  uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
-  uint64_t connection_id_ = 0;   // Bumped by each ConnectToServer and SetSocketDescriptor.
-  uint64_t bytes_received_ = 0;  // Bytes ever added to the read buffer (tells waits of news).
-  internal::OsFd fd_;  // The connected (or connecting) fd; socket_descriptor() hides the latter.
-  std::unique_ptr<eventloop::FdWatcher> watcher_;
-  internal::ByteBuffer read_buffer_;
-  internal::ByteBuffer write_buffer_;
-  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;
-
-  // Per-connect-attempt data (meaningful while connect_phase_ is not kIdle).
-  sockaddr_storage connect_address_{};
-  socklen_t connect_address_length_ = 0;
-  std::string connect_full_name_;
-  bool connect_has_deadline_ = false;
-  eventloop::TimePoint connect_deadline_{};
-  eventloop::TimePoint next_retry_{};
-  eventloop::Duration retry_backoff_{};
-  std::unique_ptr<eventloop::Timer> connect_timer_;  // The next AdvanceConnect.
+  const std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace ipc

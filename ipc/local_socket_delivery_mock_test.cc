@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ipc/byte_buffer.h"
 #include "ipc/local_socket_mock_test_util.h"
 
 namespace ipc {

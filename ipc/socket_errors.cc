@@ -113,8 +113,44 @@ const char* ErrorCause(Error error) {
   return "unknown error";
 }
 
-std::string FormatError(std::string_view function, std::string_view cause, int err) {
-  std::string text(function);
+const char* ApiCallName(ApiCall call) {
+  switch (call) {
+    case ApiCall::kSocketConnectToServer:
+      return "LocalSocket::ConnectToServer";
+    case ApiCall::kSocketSetSocketDescriptor:
+      return "LocalSocket::SetSocketDescriptor";
+    case ApiCall::kSocketShutdownWrite:
+      return "LocalSocket::ShutdownWrite";
+    case ApiCall::kSocketWrite:
+      return "LocalSocket::Write";
+    case ApiCall::kSocketRead:
+      return "LocalSocket::Read";
+    case ApiCall::kSocketReadAll:
+      return "LocalSocket::ReadAll";
+    case ApiCall::kSocketReadLine:
+      return "LocalSocket::ReadLine";
+    case ApiCall::kSocketFlush:
+      return "LocalSocket::Flush";
+    case ApiCall::kSocketWaitForConnected:
+      return "LocalSocket::WaitForConnected";
+    case ApiCall::kSocketWaitForReadyRead:
+      return "LocalSocket::WaitForReadyRead";
+    case ApiCall::kSocketWaitForBytesWritten:
+      return "LocalSocket::WaitForBytesWritten";
+    case ApiCall::kSocketWaitForDisconnected:
+      return "LocalSocket::WaitForDisconnected";
+    case ApiCall::kServerListen:
+      return "LocalServer::Listen";
+    case ApiCall::kServerAccept:
+      return "LocalServer::Accept";
+    case ApiCall::kServerWaitForNewConnection:
+      return "LocalServer::WaitForNewConnection";
+  }
+  return "?";
+}
+
+std::string FormatError(ApiCall call, std::string_view cause, int err) {
+  std::string text(ApiCallName(call));
   text += ": ";
   text += cause;
   if (err != 0) {

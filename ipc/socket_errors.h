@@ -3,6 +3,7 @@
 #ifndef LOCALSOCKET_IPC_SOCKET_ERRORS_H_
 #define LOCALSOCKET_IPC_SOCKET_ERRORS_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,12 +25,34 @@ Error ErrorFromListenErrno(int err);
 // accept4 failures that pause accepting (EMFILE...) or are unexpected.
 Error ErrorFromAcceptErrno(int err);
 
+// The public call an error is reported under (error strings start with its name). Work the
+// loop does on its own is reported under the call it continues: a flush before the loop
+// blocks under Write, reading under Read, accepting under Accept.
+enum class ApiCall : uint8_t {
+  kSocketConnectToServer,
+  kSocketSetSocketDescriptor,
+  kSocketShutdownWrite,
+  kSocketWrite,
+  kSocketRead,
+  kSocketReadAll,
+  kSocketReadLine,
+  kSocketFlush,
+  kSocketWaitForConnected,
+  kSocketWaitForReadyRead,
+  kSocketWaitForBytesWritten,
+  kSocketWaitForDisconnected,
+  kServerListen,
+  kServerAccept,
+  kServerWaitForNewConnection,
+};
+// "LocalSocket::ConnectToServer", "LocalServer::Accept", ...
+const char* ApiCallName(ApiCall call);
+
 // A short cause for `error` ("server not found", "remote closed", ...).
 const char* ErrorCause(Error error);
-// "<function>: <cause>[: <strerror(err)>]", e.g. "LocalSocketTypes::ConnectToServer: server not
-// found: No such file or directory". `err` 0 omits the strerror part. `function` is
-// "<Class>::<Function>".
-std::string FormatError(std::string_view function, std::string_view cause, int err = 0);
+// "<call>: <cause>[: <strerror(err)>]", e.g. "LocalSocket::ConnectToServer: server not
+// found: No such file or directory". `err` 0 omits the strerror part.
+std::string FormatError(ApiCall call, std::string_view cause, int err = 0);
 
 }  // namespace internal
 }  // namespace ipc

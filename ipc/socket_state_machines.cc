@@ -34,11 +34,10 @@ const Cell<S> ConnectionTraits::kTable[kEventCount][kStateCount] = {
     /* kConnectRequested */ {To(S::kConnecting), kNo, kNo, kNo},
     /* kConnectCompleted */ {kX, To(S::kConnected), kX, kX},
     /* kConnectFailed */ {kX, To(S::kUnconnected), kX, kX},
-    /* kConnectRetry */ {kX, kSame, kX, kX},
     /* kConnectTimeout */ {kX, To(S::kUnconnected), kX, kX},
     /* kDescriptorAdopted */ {To(S::kConnected), kNo, kNo, kNo},
     /* kReadable */ {kX, kX, kSame, kSame},
-    /* kWritable */ {kX, kSame, kSame, kSame},
+    /* kWritable */ {kX, kX, kSame, kSame},
     /* kPeerEof */ {kX, kX, To(S::kClosing), To(S::kUnconnected)},
     /* kPeerEofWritesPending */ {kX, kX, To(S::kClosing), kSame},
     /* kIoError */ {kX, kX, To(S::kClosing), To(S::kUnconnected)},
@@ -110,8 +109,6 @@ const char* ConnectionTraits::EventName(Event event) {
       return "kConnectCompleted";
     case ConnectionEvent::kConnectFailed:
       return "kConnectFailed";
-    case ConnectionEvent::kConnectRetry:
-      return "kConnectRetry";
     case ConnectionEvent::kConnectTimeout:
       return "kConnectTimeout";
     case ConnectionEvent::kDescriptorAdopted:

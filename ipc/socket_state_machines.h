@@ -12,11 +12,10 @@
 // kConnectRequested     -> kConnecting  refuse          refuse          refuse
 // kConnectCompleted     X               -> kConnected   X               X
 // kConnectFailed        X               -> kUnconnected X               X
-// kConnectRetry         X               =               X               X
 // kConnectTimeout       X               -> kUnconnected X               X
 // kDescriptorAdopted    -> kConnected   refuse          refuse          refuse
 // kReadable             X               X               =               =
-// kWritable             X               =               =               =
+// kWritable             X               X               =               =
 // kPeerEof              X               X               -> kClosing     -> kUnconnected
 // kPeerEofWritesPending X               X               -> kClosing     =
 // kIoError              X               X               -> kClosing     -> kUnconnected
@@ -26,8 +25,9 @@
 // kAbort                =               -> kUnconnected -> kUnconnected -> kUnconnected
 // kWriteBufferDrained   X               X               =               -> kUnconnected
 // END TABLE
-//   kConnectRetry: the server's backlog is full (EAGAIN); connect() is retried on a backoff
-//   timer. kWritable while connecting: an in-progress connect completes. kPeerEof and kIoError
+//   While kConnecting, the connect phase machine below tracks the attempt (in progress,
+//   backoff retry after a full backlog) and the outcome comes as kConnectCompleted,
+//   kConnectFailed or kConnectTimeout. kPeerEof and kIoError
 //   in kConnected pass through kClosing: kTornDown follows once error_occurred and
 //   state_changed(kClosing) are out. kPeerEofWritesPending: the peer's EOF (maybe a
 //   half-close) with bytes still to write, which are sent from kClosing. kClose and kAbort in
@@ -86,7 +86,6 @@ enum class ConnectionEvent {
   kConnectRequested,
   kConnectCompleted,
   kConnectFailed,
-  kConnectRetry,
   kConnectTimeout,
   kDescriptorAdopted,
   kReadable,
@@ -105,7 +104,7 @@ struct ConnectionTraits {
   using State = LocalSocketTypes::State;
   using Event = ConnectionEvent;
   static constexpr size_t kStateCount = 4;
-  static constexpr size_t kEventCount = 16;
+  static constexpr size_t kEventCount = 15;
   static constexpr State kInitial = State::kUnconnected;
   static constexpr const char* kName = "Connection";
   static const char* StateName(State state);

@@ -1,0 +1,328 @@
+// LocalSocket::Impl: connecting, adoption and teardown. Reading and writing are in
+// local_socket_io.cc.
+#include "ipc/local_socket_impl.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <utility>
+
+#include "ipc/server_name.h"
+#include "ipc/unix_socket_check.h"
+
+namespace ipc {
+namespace {
+
+using internal::CellKind;
+using internal::FormatError;
+
+bool IsValidOpenMode(uint32_t mode) {
+  return mode == LocalSocket::kReadOnly || mode == LocalSocket::kWriteOnly ||
+         mode == LocalSocket::kReadWrite;
+}
+
+}  // namespace
+
+LocalSocket::Impl::Impl(LocalSocket& owner, eventloop::EventLoop& loop, OsCalls& os)
+    : owner_(owner),
+      loop_(loop),
+      os_(os),
+      loop_link_(loop),
+      connector_(loop, os, *this),
+      channel_(os),
+      flush_task_(
+          loop.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); })) {}
+
+LocalSocket::Impl::~Impl() {
+  watcher_.reset();  // Before the fd closes (the connector's and the channel's, silently).
+}
+
+internal::Cell<LocalSocket::State> LocalSocket::Impl::Feed(ConnectionEvent event) {
+  const State before = connection_.state();
+  const internal::Cell<State> cell = connection_.Feed(event);
+  if (connection_.state() != before) owner_.state_changed.Emit(connection_.state());
+  return cell;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connecting.
+
+void LocalSocket::Impl::ConnectToServer(uint32_t open_mode) {
+  if (Inert()) return;
+  if (connection_.Peek(ConnectionEvent::kConnectRequested).kind != CellKind::kMove) {
+    EmitError(Error::kOperation, FormatError(ApiCall::kSocketConnectToServer,
+                                             "operation not permitted in this state"));
+    return;
+  }
+  if (!IsValidOpenMode(open_mode)) {
+    SetError(Error::kOperation, FormatError(ApiCall::kSocketConnectToServer, "invalid open mode"));
+    return;
+  }
+  sequencer_.BeginOperation();
+  ++connection_id_;
+  ResetConnectionData();
+  open_mode_ = kNotOpen;  // The device opens when the connection is made.
+  requested_open_mode_ = open_mode;
+  error_ = Error::kNone;
+  error_string_.clear();
+  const Guard guard = sequencer_.Take();
+  Feed(ConnectionEvent::kConnectRequested);  // kConnecting.
+  if (!guard.Continues()) return;
+  connector_.Start(server_name_, (options_ & kAbstractNamespace) != 0, connect_timeout_ms_);
+}
+
+void LocalSocket::Impl::OnConnected() {
+  channel_.Open(connector_.TakeConnectedFd());
+  open_mode_ = requested_open_mode_;
+  full_server_name_ = connector_.full_name();
+  sequencer_.ConnectionMade();
+  // A successful connect leaves kNone, also when an error was set while it was pending (a
+  // refused ConnectToServer, a timed-out WaitForConnected).
+  error_ = Error::kNone;
+  error_string_.clear();
+  const Guard guard = sequencer_.Take();
+  // The watcher exists before state_changed(kConnected): IsOpen() and socket_descriptor() are
+  // valid in its slots.
+  UpdateInterest();
+  Feed(ConnectionEvent::kConnectCompleted);
+  if (!guard.Continues()) return;
+  owner_.connected.Emit();
+}
+
+void LocalSocket::Impl::OnConnectFailed(const internal::ConnectFailure& failure) {
+  if (connection_.Peek(failure.event).kind != CellKind::kMove) return;
+  CloseDescriptor();
+  const Guard guard = sequencer_.Take();
+  // Still kConnecting, as Qt.
+  EmitError(failure.error,
+            FormatError(ApiCall::kSocketConnectToServer, failure.cause, failure.err));
+  if (!guard.Continues()) return;
+  ClearNames();
+  Feed(failure.event);  // kUnconnected.
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adoption.
+
+bool LocalSocket::Impl::SetSocketDescriptor(int fd, State state, uint32_t open_mode) {
+  if (Inert()) return false;
+  constexpr ApiCall kCall = ApiCall::kSocketSetSocketDescriptor;
+  if (connection_.Peek(ConnectionEvent::kDescriptorAdopted).kind != CellKind::kMove) {
+    SetError(Error::kOperation, FormatError(kCall, "operation not permitted in this state"));
+    return false;
+  }
+  if (state != State::kConnected) {
+    SetError(Error::kOperation, FormatError(kCall, "only State::kConnected can be adopted"));
+    return false;
+  }
+  if (!IsValidOpenMode(open_mode)) {
+    SetError(Error::kOperation, FormatError(kCall, "invalid open mode"));
+    return false;
+  }
+  const auto unsupported = [&](const char* cause, int err) {
+    SetError(Error::kUnsupportedSocketOperation, FormatError(kCall, cause, err));
+    return false;
+  };
+  if (const internal::FdRejection rejection = internal::CheckUnixStreamSocket(os_, fd)) {
+    return unsupported(rejection.cause, rejection.err);
+  }
+  sockaddr_un peer{};
+  socklen_t peer_length = sizeof(peer);
+  if (const SysResult r = os_.GetPeerName(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+      r.rc < 0) {
+    return unsupported("not a connected socket", r.err);
+  }
+  const SysResult flags = os_.Fcntl(fd, F_GETFL, 0);
+  if (flags.rc < 0) return unsupported("cannot read the descriptor flags", flags.err);
+  if ((flags.rc & O_NONBLOCK) == 0) {
+    if (const SysResult r = os_.Fcntl(fd, F_SETFL, static_cast<int>(flags.rc) | O_NONBLOCK);
+        r.rc < 0) {
+      return unsupported("cannot make the descriptor non-blocking", r.err);
+    }
+  }
+
+  sequencer_.BeginOperation();
+  ++connection_id_;
+  ResetConnectionData();
+  error_ = Error::kNone;
+  error_string_.clear();
+  bool abstract = false;
+  full_server_name_ = internal::AddressName(peer, peer_length, &abstract);
+  server_name_ =
+      abstract ? full_server_name_ : full_server_name_.substr(full_server_name_.rfind('/') + 1);
+  options_ = abstract ? kAbstractNamespace : kNoOptions;
+  channel_.Open(internal::OsFd(os_, fd));
+  open_mode_ = open_mode;
+  sequencer_.ConnectionMade();
+  connection_.Feed(ConnectionEvent::kDescriptorAdopted);  // No signal: as Qt.
+  UpdateInterest();
+  return true;
+}
+
+void LocalSocket::Impl::SetAcceptedNames(const std::string& server_name,
+                                         const std::string& full_name, uint32_t options) {
+  server_name_ = server_name;
+  full_server_name_ = full_name;
+  options_ = options;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ending a connection.
+
+void LocalSocket::Impl::DisconnectFromServer() {
+  if (Inert()) return;
+  if (connection_.Peek(ConnectionEvent::kDisconnectRequested).kind != CellKind::kMove) return;
+  sequencer_.BeginOperation();
+  if (state() == State::kConnecting) {
+    CancelConnecting(ConnectionEvent::kDisconnectRequested);
+    return;
+  }
+  const Guard guard = sequencer_.Take();
+  Feed(ConnectionEvent::kDisconnectRequested);  // kClosing.
+  if (!guard.Continues()) return;
+  if (channel_.write_buffer().empty()) {
+    OnWriteBufferDrained();
+  } else {
+    ScheduleFlush();
+  }
+}
+
+void LocalSocket::Impl::ShutdownWrite() {
+  if (Inert()) return;
+  if (state() != State::kConnected || !(open_mode_ & kWriteOnly) || !channel_.RequestShutdown()) {
+    SetError(Error::kOperation,
+             FormatError(ApiCall::kSocketShutdownWrite, "operation not permitted in this state"));
+    return;
+  }
+  if (channel_.write_buffer().empty()) {
+    OnWriteBufferDrained();
+  } else {
+    ScheduleFlush();
+  }
+}
+
+void LocalSocket::Impl::Abort() {
+  if (Inert()) return;
+  const bool moves = connection_.Peek(ConnectionEvent::kAbort).kind == CellKind::kMove;
+  if (!moves && !IsOpen()) {
+    if (state() == State::kUnconnected) ClearNames();  // As Qt's abort()/close().
+    return;
+  }
+  // Closing only the device (the connection already ended) is no new signal sequence: an
+  // Abort() inside read_channel_finished still lets `disconnected` follow.
+  if (moves) sequencer_.BeginOperation();
+  if (state() == State::kConnecting) {
+    CancelConnecting(ConnectionEvent::kAbort);
+    return;
+  }
+  const Guard guard = sequencer_.Take();
+  if (moves) {
+    channel_.DropUnsent();
+    FinishDisconnect(ConnectionEvent::kAbort);
+    if (!guard.Continues()) return;
+  }
+  if (IsOpen()) {
+    if (!sequencer_.AnnounceClose(owner_.about_to_close)) return;
+    CloseDevice();
+  }
+}
+
+void LocalSocket::Impl::Close() {
+  if (Inert()) return;
+  const bool moves = connection_.Peek(ConnectionEvent::kClose).kind == CellKind::kMove;
+  if (!moves && !IsOpen()) {
+    if (state() == State::kUnconnected) ClearNames();  // As Qt's close().
+    return;
+  }
+  if (moves) sequencer_.BeginOperation();  // See Abort().
+  const Guard guard = sequencer_.Take();
+  if ((IsOpen() || state() == State::kConnecting) &&
+      !sequencer_.AnnounceClose(owner_.about_to_close)) {
+    return;
+  }
+  CloseDevice();
+  ClearNames();  // As Qt's close(): at once, also while pending writes are still flushed.
+  if (!moves) return;
+  if (state() == State::kConnecting) {
+    CancelConnecting(ConnectionEvent::kClose);
+    return;
+  }
+  Feed(ConnectionEvent::kClose);  // kClosing: pending writes are still delivered.
+  if (!guard.Continues()) return;
+  if (channel_.write_buffer().empty()) {
+    OnWriteBufferDrained();
+  } else {
+    ScheduleFlush();
+  }
+}
+
+void LocalSocket::Impl::ConnectionLost(ConnectionEvent event, Error error,
+                                       const std::string& error_string, bool report) {
+  const internal::Cell<State> cell = connection_.Peek(event);
+  if (cell.kind != CellKind::kMove) return;
+  channel_.DropUnsent();  // The peer is gone: nothing buffered can be delivered.
+  const Guard guard = sequencer_.Take();
+  if (report) {
+    EmitError(error, error_string);  // Still in the state the failure happened in.
+    if (!guard.Continues()) return;
+  }
+  if (cell.next == State::kClosing) {
+    Feed(event);
+    if (!guard.Continues()) return;
+    event = ConnectionEvent::kTornDown;
+  }
+  FinishDisconnect(event);
+}
+
+void LocalSocket::Impl::FinishDisconnect(ConnectionEvent event) {
+  const Guard guard = sequencer_.Take();
+  CloseDescriptor();
+  ClearNames();
+  Feed(event);  // kUnconnected.
+  if (!guard.Continues()) return;
+  owner_.read_channel_finished.Emit();
+  if (!guard.Continues()) return;
+  sequencer_.EmitDisconnectedOnce(owner_.disconnected);
+}
+
+void LocalSocket::Impl::CancelConnecting(ConnectionEvent event) {
+  CloseDescriptor();
+  ClearNames();
+  Feed(event);  // kUnconnected.
+}
+
+void LocalSocket::Impl::CloseDescriptor() {
+  watcher_.reset();  // Before the fd is closed.
+  flush_task_->Cancel();
+  connector_.Cancel();
+  channel_.CloseFd();
+}
+
+void LocalSocket::Impl::CloseDevice() {
+  open_mode_ = kNotOpen;
+  channel_.read_buffer().Clear();
+}
+
+void LocalSocket::Impl::ResetConnectionData() {
+  channel_.ClearBuffers();
+  sequencer_.ConnectionForgotten();
+  full_server_name_.clear();
+}
+
+void LocalSocket::Impl::ClearNames() {
+  server_name_.clear();
+  full_server_name_.clear();
+}
+
+void LocalSocket::Impl::SetError(Error error, std::string error_string) {
+  error_ = error;
+  error_string_ = std::move(error_string);
+}
+
+void LocalSocket::Impl::EmitError(Error error, std::string error_string) {
+  SetError(error, std::move(error_string));
+  owner_.error_occurred.Emit(error);
+}
+
+}  // namespace ipc

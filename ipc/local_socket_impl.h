@@ -1,0 +1,148 @@
+// Internal: LocalSocket's implementation, behind the public class (which holds only the API
+// and the signals). It owns the parts, each with one job, and orders their outcomes into the
+// socket's signal sequences:
+//   - the connection state machine (socket_state_machines.h), the one writer of state();
+//   - Connector (socket_connector.h): resolving, connect(), backoff retry, connect timeout;
+//   - StreamChannel (stream_channel.h): the fd, the buffers, reading, flushing, EOF, errors;
+//   - SignalSequencer (signal_sequencer.h): the re-entrancy rules of the emissions;
+//   - SocketWaits (socket_waits.h): the blocking waits, which drive the parts without the loop.
+//
+// Threads and lifetime: loop-thread only; owned by its LocalSocket. Any emission may destroy
+// the socket (and this object): code checks a SignalSequencer::Guard after each one.
+#ifndef LOCALSOCKET_IPC_LOCAL_SOCKET_IMPL_H_
+#define LOCALSOCKET_IPC_LOCAL_SOCKET_IMPL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "eventloop/event_loop.h"
+#include "ipc/life_flag.h"
+#include "ipc/local_socket.h"
+#include "ipc/os_calls.h"
+#include "ipc/signal_sequencer.h"
+#include "ipc/socket_connector.h"
+#include "ipc/socket_errors.h"
+#include "ipc/socket_state_machines.h"
+#include "ipc/stream_channel.h"
+
+namespace ipc {
+
+class LocalSocket::Impl final : public internal::ConnectorDelegate {
+ public:
+  using State = LocalSocket::State;
+  using Error = LocalSocket::Error;
+  using ConnectionEvent = internal::ConnectionEvent;
+  using Guard = internal::SignalSequencer::Guard;
+  using ApiCall = internal::ApiCall;
+
+  Impl(LocalSocket& owner, eventloop::EventLoop& loop, OsCalls& os);
+  ~Impl() override;
+
+  // The public API (local_socket_impl.cc: connecting, adoption, teardown; local_socket_io.cc:
+  // reading and writing).
+  void ConnectToServer(uint32_t open_mode);
+  bool SetSocketDescriptor(int fd, State state, uint32_t open_mode);
+  void DisconnectFromServer();
+  void ShutdownWrite();
+  void Abort();
+  void Close();
+  int64_t Write(std::string_view data);
+  int64_t Read(char* data, int64_t max_size);
+  std::string Read(int64_t max_size);
+  std::string ReadAll();
+  std::string ReadLine(int64_t max_size);
+  std::string Peek(int64_t max_size) const;
+  bool Flush();
+  void SetReadBufferSize(int64_t size);
+
+  State state() const { return connection_.state(); }
+  bool IsValid() const { return state() == State::kConnected || state() == State::kClosing; }
+  bool IsOpen() const { return open_mode_ != kNotOpen; }
+  // True once the loop is gone: the socket is inert (its methods do nothing).
+  bool Inert() const { return loop_link_.LoopGone(); }
+  void SetError(Error error, std::string error_string);
+  // Server side: names come from the server, not from getpeername.
+  void SetAcceptedNames(const std::string& server_name, const std::string& full_name,
+                        uint32_t options);
+
+  // For SocketWaits: one step of the loop's work, done by a wait.
+  // Sends what the kernel takes now; emits bytes_written, and on failure runs the failure
+  // sequence. Returns the bytes sent, or -1 if the connection failed.
+  int64_t FlushWriteBuffer(ApiCall call);
+  // Reads what the kernel has and emits as the loop would. Returns the bytes added.
+  int64_t ReadAndAnnounce();
+  // Ends the connection after a failure: error_occurred (unless `report` is false: the error
+  // was reported already), then the disconnect sequence. The write buffer is dropped.
+  void ConnectionLost(ConnectionEvent event, Error error, const std::string& error_string,
+                      bool report = true);
+
+  // Settings and per-connection data, also read by the public accessors.
+  LocalSocket& owner_;
+  eventloop::EventLoop& loop_;
+  OsCalls& os_;
+  const internal::LoopLink loop_link_;
+  internal::LifeFlag life_;
+  internal::SignalSequencer sequencer_{life_};
+  internal::ConnectionMachine connection_;
+  internal::Connector connector_;
+  internal::StreamChannel channel_;
+
+  std::string server_name_;
+  uint32_t options_ = kNoOptions;
+  int connect_timeout_ms_ = 30000;
+  Error error_ = Error::kNone;
+  std::string error_string_;
+  std::string full_server_name_;
+  uint32_t open_mode_ = kNotOpen;
+  uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
+  uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
+
+ private:
+  // The one writer of the connection state: feeds `event` to the connection machine and
+  // emits state_changed on a real change. Returns the cell.
+  internal::Cell<State> Feed(ConnectionEvent event);
+
+  // ConnectorDelegate.
+  void OnConnected() override;
+  void OnConnectFailed(const internal::ConnectFailure& failure) override;
+
+  // Closes the fd and runs state_changed(kUnconnected) (fed as `event`), read_channel_finished
+  // and disconnected.
+  void FinishDisconnect(ConnectionEvent event);
+  void CancelConnecting(ConnectionEvent event);
+  // Stops watching and flushing, abandons a pending connect, closes the fd.
+  void CloseDescriptor();
+  void CloseDevice();
+  void ResetConnectionData();
+  void ClearNames();
+  void EmitError(Error error, std::string error_string);
+
+  void OnFdReady(uint32_t ready);
+  // Emits ready_read for what `read` added, then runs the end-of-connection sequence if the
+  // read saw one. Returns false if the socket was destroyed or a slot started a new operation.
+  bool HandleReadOutcome(const internal::StreamChannel::ReadOutcome& read);
+  // The peer shut down its sending side. With nothing to write the connection ends at once;
+  // otherwise the socket stops reading and keeps sending from kClosing.
+  void OnPeerEof();
+  // A send failed with `err`: when the peer is gone, delivers what it sent before it went;
+  // then ends the connection.
+  void OnSendFailed(int err, ApiCall call);
+  // Reads the kernel's receive queue to its end and emits ready_read for it (unless inside a
+  // ready_read slot). False if the socket was destroyed or a new operation started.
+  bool DeliverQueuedBytes();
+  void OnWriteBufferDrained();
+  void ScheduleFlush();
+  void AfterRead();
+  void UpdateInterest();
+  bool Readable(ApiCall call);
+  bool DiscardsInput() const { return !(open_mode_ & kReadOnly); }
+
+  std::unique_ptr<eventloop::FdWatcher> watcher_;
+  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;
+};
+
+}  // namespace ipc
+
+#endif  // LOCALSOCKET_IPC_LOCAL_SOCKET_IMPL_H_

@@ -1,0 +1,168 @@
+#include "ipc/stream_channel.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+#include "eventloop/event_loop.h"
+
+namespace ipc {
+namespace internal {
+namespace {
+
+// Reading stops after this much per call, so one busy socket cannot starve the others on the
+// loop (level-triggered: the rest is read on the next iteration).
+constexpr int64_t kMaxReadPerCall = 256 * 1024;
+// One recvmsg reads at most this much.
+constexpr size_t kReadChunk = ByteBuffer::kBlockSize;
+// One sendmsg gathers at most this many buffer blocks.
+constexpr size_t kMaxIov = 64;
+
+}  // namespace
+
+void StreamChannel::Open(OsFd fd) {
+  fd_ = std::move(fd);
+  read_side_.Feed(ReadSideEvent::kNewConnection);
+  write_side_.Feed(WriteSideEvent::kNewConnection);
+}
+
+void StreamChannel::CloseFd() {
+  fd_.reset();
+  read_side_.Feed(ReadSideEvent::kNewConnection);
+  write_side_.Feed(WriteSideEvent::kNewConnection);
+}
+
+void StreamChannel::ClearBuffers() {
+  read_buffer_.Clear();
+  write_buffer_.Clear();
+}
+
+uint32_t StreamChannel::Interest() const {
+  uint32_t events = eventloop::kNoEvents;
+  if (ReadsFromFd()) events |= eventloop::kReadable;
+  if (WaitsForWritability()) events |= eventloop::kWritable;
+  return events;
+}
+
+StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
+  ReadOutcome outcome;
+  while (unbounded || outcome.added < kMaxReadPerCall) {
+    size_t want = kReadChunk;
+    if (read_limit_ > 0 && !discard && !unbounded) {
+      const int64_t room = read_limit_ - static_cast<int64_t>(read_buffer_.size());
+      if (room <= 0) {
+        read_side_.Feed(ReadSideEvent::kBufferFull);  // The kernel holds the rest.
+        break;
+      }
+      want = std::min<size_t>(want, static_cast<size_t>(room));
+    }
+    iovec space = read_buffer_.PrepareAppend(want);
+    space.iov_len = std::min(space.iov_len, want);
+    msghdr message{};
+    message.msg_iov = &space;
+    message.msg_iovlen = 1;
+    const SysResult result = os_.RecvMsg(fd_.get(), &message, MSG_CMSG_CLOEXEC);
+    if (result.rc < 0 && result.err == EINTR) {  // Only from an OsCalls that does not retry.
+      read_buffer_.CommitAppend(0);
+      continue;
+    }
+    if (result.rc <= 0) {
+      read_buffer_.CommitAppend(0);
+      if (result.rc == 0) {
+        outcome.eof = true;
+        read_side_.Feed(ReadSideEvent::kEof);
+      } else if (result.err != EAGAIN && result.err != EWOULDBLOCK) {
+        outcome.err = result.err;
+      }
+      break;
+    }
+    read_buffer_.CommitAppend(static_cast<size_t>(result.rc));
+    outcome.added += result.rc;
+    if (static_cast<size_t>(result.rc) < space.iov_len) break;  // The kernel queue is drained.
+  }
+  if (discard) {
+    read_buffer_.Clear();
+    outcome.added = 0;
+  }
+  bytes_received_ += static_cast<uint64_t>(outcome.added);
+  return outcome;
+}
+
+bool StreamChannel::ResumeReadingIfRoom() {
+  if (read_side_.state() != ReadSide::kPaused) return false;
+  if (read_limit_ > 0 && static_cast<int64_t>(read_buffer_.size()) >= read_limit_) return false;
+  read_side_.Feed(ReadSideEvent::kBufferDrained);
+  return true;
+}
+
+bool StreamChannel::AcceptsWrites() const {
+  switch (write_side_.state()) {
+    case WriteSide::kIdle:
+    case WriteSide::kBlocked:
+      return true;
+    case WriteSide::kShutting:
+    case WriteSide::kShutBlocked:
+    case WriteSide::kShut:
+      return false;
+  }
+  return false;
+}
+
+bool StreamChannel::WaitsForWritability() const {
+  switch (write_side_.state()) {
+    case WriteSide::kBlocked:
+    case WriteSide::kShutBlocked:
+      return true;
+    case WriteSide::kIdle:
+    case WriteSide::kShutting:
+    case WriteSide::kShut:
+      return false;
+  }
+  return false;
+}
+
+StreamChannel::FlushOutcome StreamChannel::Flush() {
+  FlushOutcome outcome;
+  while (!write_buffer_.empty()) {
+    iovec iov[kMaxIov];
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = write_buffer_.GatherFront(iov, kMaxIov, write_buffer_.size());
+    size_t offered = 0;
+    for (size_t i = 0; i < message.msg_iovlen; ++i) offered += iov[i].iov_len;
+    const SysResult result = os_.SendMsg(fd_.get(), &message, MSG_NOSIGNAL);
+    if (result.rc < 0 && result.err == EINTR) continue;  // Only from a non-retrying OsCalls.
+    if (result.rc < 0) {
+      if (result.err == EAGAIN || result.err == EWOULDBLOCK) {
+        write_side_.Feed(WriteSideEvent::kKernelFull);
+      } else {
+        outcome.err = result.err;
+      }
+      break;
+    }
+    write_buffer_.Consume(static_cast<size_t>(result.rc));
+    outcome.sent += result.rc;
+    if (static_cast<size_t>(result.rc) < offered) {
+      write_side_.Feed(WriteSideEvent::kKernelFull);  // Wait for writability.
+      break;
+    }
+  }
+  if (write_buffer_.empty()) write_side_.Feed(WriteSideEvent::kKernelTookAll);
+  return outcome;
+}
+
+bool StreamChannel::RequestShutdown() {
+  return write_side_.Feed(WriteSideEvent::kShutdownRequested).kind == CellKind::kMove;
+}
+
+void StreamChannel::ShutdownIfRequested() {
+  if (write_side_.state() != WriteSide::kShutting) return;
+  write_side_.Feed(WriteSideEvent::kShutdownDone);
+  os_.Shutdown(fd_.get(), SHUT_WR);  // A failure means the peer is gone; reading will tell.
+}
+
+}  // namespace internal
+}  // namespace ipc

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "ipc/local_socket_mock_test_util.h"
+#include "testing/local_socket_mock_fixture.h"
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 namespace {
 
 using ::testing::_;
@@ -263,11 +263,11 @@ TEST_F(LocalSocketMockTest, AWaitReturnsFalseWhenASlotDestroysTheSocket) {
 }
 
 }  // namespace
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 namespace {
 
 TEST_F(LocalSocketMockTest, PollNvalEndsTheConnectionInsteadOfSpinning) {
@@ -334,5 +334,5 @@ TEST_F(LocalSocketMockTest, WaitedInProgressConnectHonoursTheConnectTimeout) {
 }
 
 }  // namespace
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc

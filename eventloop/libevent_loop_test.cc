@@ -25,10 +25,10 @@
 
 #include "eventloop/clock.h"
 #include "eventloop/event_loop.h"
-#include "eventloop/watchdog.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/fake_clock.h"
+#include "testing/loop_watchdog.h"
 
 namespace eventloop {
 namespace {

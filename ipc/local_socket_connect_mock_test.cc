@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "ipc/local_socket_mock_test_util.h"
 #include "ipc/socket_errors.h"
+#include "testing/local_socket_mock_fixture.h"
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 namespace {
 
 using ::testing::_;
@@ -495,5 +495,5 @@ TEST_F(AdoptionTest, RejectsWhatIsNotAConnectedUnixStreamSocketAndChangesNothing
 }
 
 }  // namespace
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "ipc/byte_buffer.h"
-#include "ipc/local_socket_mock_test_util.h"
+#include "testing/local_socket_mock_fixture.h"
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 namespace {
 
 using ::testing::_;
@@ -340,5 +340,5 @@ TEST_F(LocalSocketMockTest, AWriteOnlySocketDiscardsTheDeliveredBytes) {
 }
 
 }  // namespace
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc

@@ -11,8 +11,12 @@
 
 #include "gtest/gtest.h"
 #include "ipc/local_socket.h"
-#include "ipc/socket_test_util.h"
 #include "ipc/unique_fd.h"
+#include "testing/data_pattern.h"
+#include "testing/raw_socket.h"
+#include "testing/run_loop_until.h"
+#include "testing/socket_event_recorder.h"
+#include "testing/socket_test_fixture.h"
 
 namespace ipc {
 namespace {

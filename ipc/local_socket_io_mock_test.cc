@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "ipc/local_socket_mock_test_util.h"
+#include "testing/local_socket_mock_fixture.h"
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 namespace {
 
 using ::testing::_;
@@ -514,11 +514,11 @@ TEST_F(LocalSocketMockTest, DestructionAbortsSilentlyAndDropsUnflushedWrites) {
 }
 
 }  // namespace
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 namespace {
 
 TEST_F(LocalSocketMockTest, ClosingTheDeviceInsideReadChannelFinishedStillLetsDisconnectedCome) {
@@ -580,11 +580,11 @@ TEST(LocalSocketInertTest, MethodsDoNothingOnceTheLoopIsGone) {
 }
 
 }  // namespace
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 namespace {
 
 TEST_F(LocalSocketMockTest, FlushInsideBytesWrittenKeepsBytesWrittenBeforeTheDisconnect) {
@@ -633,5 +633,5 @@ TEST_F(LocalSocketMockTest, CloseOnANeverOpenedSocketClearsTheNameAsQt) {
 }
 
 }  // namespace
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "ipc/local_socket_mock_test_util.h"
+#include "testing/local_socket_mock_fixture.h"
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 namespace {
 
 using ::testing::_;
@@ -264,11 +264,11 @@ TEST_F(LocalSocketMockTest, AWaitReturnsFalseWhenASlotDestroysTheSocket) {
 }
 
 }  // namespace
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 namespace {
 
 TEST_F(LocalSocketMockTest, PollNvalEndsTheConnectionInsteadOfSpinning) {
@@ -335,5 +335,5 @@ TEST_F(LocalSocketMockTest, WaitedInProgressConnectHonoursTheConnectTimeout) {
 }
 
 }  // namespace
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc

@@ -1,7 +1,7 @@
 // Test fixture for LocalSocket driven by a StrictMock<MockOsCalls> on a FakeEventLoop: no
 // kernel objects, every syscall asserted, every fd accounted for.
-#ifndef LOCALSOCKET_IPC_LOCAL_SOCKET_MOCK_TEST_UTIL_H_
-#define LOCALSOCKET_IPC_LOCAL_SOCKET_MOCK_TEST_UTIL_H_
+#ifndef LOCALSOCKET_TESTING_LOCAL_SOCKET_MOCK_FIXTURE_H_
+#define LOCALSOCKET_TESTING_LOCAL_SOCKET_MOCK_FIXTURE_H_
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -19,7 +19,7 @@
 #include "testing/mock_os_calls.h"
 
 namespace ipc {
-namespace testing_util {
+namespace test {
 
 using State = LocalSocket::State;
 using Error = LocalSocket::Error;
@@ -33,6 +33,9 @@ inline std::string PathOf(const sockaddr* address) {
   return reinterpret_cast<const sockaddr_un*>(address)->sun_path;
 }
 
+// The fixture: a FakeEventLoop, a StrictMock<MockOsCalls> whose Close() checks fds back into
+// an FdLedger, the socket under test and the log of its signals. TearDown() asserts that no fd
+// leaked and none was closed twice.
 class LocalSocketMockTest : public ::testing::Test {
  protected:
   LocalSocketMockTest() { EXPECT_CALL(os_, Close(::testing::_)).WillRepeatedly(ledger_.Close()); }
@@ -50,6 +53,7 @@ class LocalSocketMockTest : public ::testing::Test {
     return *socket_;
   }
 
+  // Logs every signal of `s` into events_ ("state:kConnected", "bytes_written:5", ...).
   void Record(LocalSocket& s) {
     s.connected.Connect([this] { events_.push_back("connected"); });
     s.disconnected.Connect([this] { events_.push_back("disconnected"); });
@@ -62,6 +66,7 @@ class LocalSocketMockTest : public ::testing::Test {
     s.read_channel_finished.Connect([this] { events_.push_back("read_channel_finished"); });
   }
 
+  // `value` as its operator<< prints it.
   template <typename T>
   static std::string Str(T value) {
     std::ostringstream out;
@@ -118,7 +123,7 @@ class LocalSocketMockTest : public ::testing::Test {
   std::vector<std::string> events_;
 };
 
-}  // namespace testing_util
+}  // namespace test
 }  // namespace ipc
 
-#endif  // LOCALSOCKET_IPC_LOCAL_SOCKET_MOCK_TEST_UTIL_H_
+#endif  // LOCALSOCKET_TESTING_LOCAL_SOCKET_MOCK_FIXTURE_H_

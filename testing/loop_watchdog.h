@@ -1,6 +1,6 @@
-// Test helper: a guard against Run() hanging a test.
-#ifndef LOCALSOCKET_EVENTLOOP_WATCHDOG_H_
-#define LOCALSOCKET_EVENTLOOP_WATCHDOG_H_
+// Watchdog: a guard that quits a loop whose Run() would hang a test.
+#ifndef LOCALSOCKET_TESTING_LOOP_WATCHDOG_H_
+#define LOCALSOCKET_TESTING_LOOP_WATCHDOG_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -48,4 +48,4 @@ class Watchdog {
 
 }  // namespace eventloop
 
-#endif  // LOCALSOCKET_EVENTLOOP_WATCHDOG_H_
+#endif  // LOCALSOCKET_TESTING_LOOP_WATCHDOG_H_

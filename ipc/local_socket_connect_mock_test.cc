@@ -295,7 +295,7 @@ TEST_F(LocalSocketMockTest, NoConnectTimeoutRetriesAtTheMaximumBackoff) {
   // 1+2+...+64 ms = 127 ms in 8 attempts, then one attempt per 100 ms.
   EXPECT_EQ(attempts, 8 + (10000 - 127) / 100);
   EXPECT_EQ(s.state(), State::kConnecting);
-  s.Abort();  // Decision #21: exactly state_changed(kUnconnected).
+  s.Abort();  // Cancels: exactly state_changed(kUnconnected).
   EXPECT_THAT(events_, ElementsAre("state:kConnecting", "state:kUnconnected"));
   EXPECT_FALSE(ledger_.IsOpen(kFd));
 }
@@ -328,7 +328,7 @@ TEST_F(LocalSocketMockTest, InProgressConnectTimesOut) {
   EXPECT_EQ(loop_.WatchedEvents(kFd), eventloop::kNoEvents);
 }
 
-// The kConnecting row: misuse is refused, Abort/Close/Disconnect cancel (decision #21).
+// The kConnecting row: misuse is refused, Abort/Close/Disconnect cancel the attempt.
 class ConnectingTest : public LocalSocketMockTest {
  protected:
   LocalSocket& ConnectingSocket() {
@@ -347,7 +347,7 @@ TEST_F(ConnectingTest, ConnectRequestedIsRefusedWithOperationError) {
   s.error_occurred.Connect([&](Error) { state_at_error = s.state(); });
   s.ConnectToServer("/other");
   EXPECT_THAT(events_, ElementsAre("error:kOperation"));
-  EXPECT_EQ(s.error(), Error::kOperation);  // Decision #5: error() matches the signal.
+  EXPECT_EQ(s.error(), Error::kOperation);  // error() matches the signal.
   EXPECT_EQ(s.error_string(),
             "LocalSocket::ConnectToServer: operation not permitted in this state");
   EXPECT_EQ(state_at_error, State::kConnecting);

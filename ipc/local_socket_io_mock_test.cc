@@ -447,7 +447,7 @@ TEST_F(ClosingTest, ConnectRequestedIsRefusedAndNothingIsDropped) {
   LocalSocket& s = ClosingSocket();
   s.ConnectToServer("/srv");
   EXPECT_THAT(events_, ElementsAre("error:kOperation"));
-  EXPECT_EQ(s.BytesToWrite(), 7);  // Decision #4.
+  EXPECT_EQ(s.BytesToWrite(), 7);  // ConnectToServer in kClosing drops nothing.
   EXPECT_EQ(s.state(), State::kClosing);
   std::string sent;
   EXPECT_CALL(os_, SendMsg(kFd, _, _)).WillOnce(CollectSent(&sent));
@@ -481,7 +481,7 @@ TEST_F(LocalSocketMockTest, ReconnectStartsClean) {
   EXPECT_CALL(os_, Connect(kFd + 1, _, _)).WillOnce(Return(SysResult{0, 0}));
   s.ConnectToServer("/srv");
   EXPECT_EQ(s.state(), State::kConnected);
-  EXPECT_EQ(s.BytesAvailable(), 0);  // Decision #22.
+  EXPECT_EQ(s.BytesAvailable(), 0);  // A new connection starts clean.
   EXPECT_EQ(s.error(), Error::kNone);
 }
 

@@ -1,8 +1,8 @@
-// LocalSocket re-entrancy on real sockets (DESIGN.md "Re-entrancy rules"): slots that destroy
-// the emitting socket at every step of every signal sequence, slots that start new operations
-// (DisconnectFromServer, Abort, Close, reconnecting), decision #7 (data arriving during a
-// ready_read slot) and its bytes_written counterpart, and waits interrupted by a destroying
-// slot. Meant to run under ASan too.
+// LocalSocket re-entrancy on real sockets (README "Re-entrancy rules"): slots that destroy the
+// emitting socket at every step of every signal sequence, slots that start new operations
+// (DisconnectFromServer, Abort, Close, reconnecting), data arriving during a ready_read slot
+// (one more ready_read after it, never a nested one) and its bytes_written counterpart, and
+// waits interrupted by a destroying slot. Meant to run under ASan too.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -297,7 +297,8 @@ INSTANTIATE_TEST_SUITE_P(AllSequences, DeleteInSlotTest, ::testing::ValuesIn(All
                          DeleteCaseName);
 
 // ---------------------------------------------------------------------------------------------
-// Slots that start a new operation on the emitting socket (rule 6).
+// Slots that start a new operation on the emitting socket: the rest of the interrupted
+// sequence is dropped.
 
 class ReentrancyTest : public test::SocketTest {
  protected:
@@ -486,7 +487,7 @@ TEST_F(ReentrancyTest, ReconnectInsideDisconnected) {
   }
 }
 
-// Decision #7: data that arrives during a ready_read slot (here pulled in by a wait inside the
+// Data that arrives during a ready_read slot (here pulled in by a wait inside the
 // slot) gets exactly one more ready_read, right after the slot returns.
 TEST_F(ReentrancyTest, DataArrivingDuringReadyReadGetsOneMoreReadyReadAfterTheSlot) {
   LocalSocket socket(loop_);
@@ -515,7 +516,7 @@ TEST_F(ReentrancyTest, DataArrivingDuringReadyReadGetsOneMoreReadyReadAfterTheSl
 }
 
 // A ready_read slot that reconnects and then waits for the new connection's first data: that
-// data belongs to the new connection, and its ready_read (deferred by decision #7) must not be
+// data belongs to the new connection, and its ready_read (deferred until the slot returns) must not be
 // lost with the old connection's sequence.
 TEST_F(ReentrancyTest, ReconnectInsideReadyReadThenWaitStillGetsReadyRead) {
   LocalSocket socket(loop_);

@@ -32,7 +32,7 @@ TEST_F(LocalSocketMockTest, WaitForReadyReadTimesOutOnTheLoopClockAndEmitsNothin
   EXPECT_EQ(s.error(), Error::kSocketTimeout);
   EXPECT_EQ(s.error_string(), "LocalSocket::WaitForReadyRead: operation timed out");
   EXPECT_EQ(s.state(), State::kConnected);
-  EXPECT_THAT(events_, IsEmpty());  // Decision #6.
+  EXPECT_THAT(events_, IsEmpty());  // A timed-out wait emits nothing.
 }
 
 TEST_F(LocalSocketMockTest, WaitForReadyReadSplitsItsBudgetOverRepeatedPolls) {

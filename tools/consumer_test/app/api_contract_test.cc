@@ -1,4 +1,4 @@
-// Builds against the public contract of localsocket (API.md) from another workspace: every
+// Builds against the public contract of localsocket (its public headers) from another workspace: every
 // path, name and signature below must match exactly, or this file does not compile.
 #include <chrono>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Builds against the ipc/ part of localsocket's public contract (API.md) from another
+// Builds against the ipc/ part of localsocket's public contract (its public headers) from another
 // workspace: paths, names and signatures must match exactly, or this file does not compile.
 #include <sys/socket.h>
 #include <unistd.h>

@@ -3,7 +3,7 @@
 // README.md ("Differences from Qt") lists the deliberate differences.
 //
 // States: kUnconnected -> kConnecting -> kConnected -> kClosing -> kUnconnected. The
-// transitions are modelled explicitly (ipc/connection_state_machine.h holds the table).
+// transitions are data: ipc/socket_state_machines.h holds the tables (README "Inside ipc/").
 //
 // Signals (plain std::function slots, ipc/signal.h), in the order Qt emits them:
 //   connect ok:        state_changed(kConnecting), state_changed(kConnected), connected
@@ -76,6 +76,7 @@ class LocalServer;
 namespace internal {
 class SocketWaits;
 }  // namespace internal
+
 class LocalSocket : public LocalSocketTypes {
  public:
   // State, Error, OpenMode (kNotOpen, kReadOnly, kWriteOnly, kReadWrite) and SocketOption

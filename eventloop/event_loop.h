@@ -14,7 +14,22 @@
 //      is where sockets flush their write buffers, so many writes coalesce into one send).
 // Then Run() either returns (after Quit()) or starts the next iteration.
 //
-// Threads: everything is loop-thread only except EventLoop::Post and EventLoop::Quit.
+// Threads: everything is loop-thread only except EventLoop::Post and EventLoop::Quit. Debug
+// builds (NDEBUG not defined) check this and abort with a message naming the call made on the
+// wrong thread; release builds check nothing. A loop may be built, and its timers, watchers
+// and sockets created, on one thread and run on another, so the checks bind lazily:
+//   - A loop binds to the thread of its first Run() or RunUntilIdle() (FakeEventLoop's
+//     FastForwardBy() too). From then on every loop-thread-only method of the loop and of its
+//     handles must be called on that thread. Before that, any thread passes.
+//   - A socket or server binds at its loop's binding or at its own first blocking wait,
+//     whichever comes first.
+//   - The signals of a socket or server follow their owner's binding; only a free-standing
+//     ipc::Signal binds itself, at its first Emit.
+// Destructors do not check: destroying objects on another thread once the loop thread has been
+// joined is allowed. A destroyed loop releases its binding, so objects that outlive their loop
+// (inert) then pass on any thread, unless they bound themselves at a wait. The rule covers the
+// loops of this library and the objects built on them; an EventLoop implementation from
+// elsewhere is not checked, and objects built on it bind at their first wait only.
 // Lifetimes: handles (Timer, FdWatcher, SignalWatcher, BeforeBlockingTask) should be destroyed
 // before their loop. A handle that outlives its loop becomes inert: its methods do nothing and
 // its destructor is safe. Destroying a handle always cancels it, also from inside its own
@@ -30,6 +45,10 @@
 #include "eventloop/clock.h"
 
 namespace eventloop {
+
+namespace internal {
+class ThreadBinding;
+}  // namespace internal
 
 // Bit flags for FdWatcher interest and readiness.
 enum IoEvents : uint32_t { kNoEvents = 0, kReadable = 1, kWritable = 2 };
@@ -153,6 +172,12 @@ class EventLoop {
   // A token that expires once the loop is fully destroyed. Objects that may outlive their loop
   // (sockets, servers) keep it and become inert once it has expired. Loop thread only.
   std::weak_ptr<const void> lifetime_token() const { return lifetime_; }
+
+  // Internal to this library: the loop's thread binding (eventloop/thread_binding.h), which
+  // objects built on the loop follow in debug builds. This default, kept by EventLoop
+  // implementations outside this library and by every loop in release builds, returns nullptr
+  // (nothing to follow). Any thread; the binding lives as long as the longest holder.
+  virtual std::shared_ptr<const internal::ThreadBinding> thread_binding() const { return nullptr; }
 
  private:
   const std::shared_ptr<const void> lifetime_ = std::make_shared<char>(0);

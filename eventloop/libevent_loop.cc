@@ -66,14 +66,19 @@ class LibeventFdWatcher final : public FdWatcher {
   }
 
   void SetEvents(uint32_t io_events) override {
+    if (loop_ == nullptr) return;
+    loop_->DcheckOnLoopThread("FdWatcher::SetEvents");
     io_events &= kReadable | kWritable;
-    if (loop_ == nullptr || io_events == events_) return;
+    if (io_events == events_) return;
     events_ = io_events;
     event_del(event_);
     event_assign(event_, loop_->base_, fd_, LibeventFlags(events_), &OnReady, this);
     if (events_ != kNoEvents) event_add(event_, nullptr);
   }
-  uint32_t events() const override { return events_; }
+  uint32_t events() const override {
+    if (loop_ != nullptr) loop_->DcheckOnLoopThread("FdWatcher::events");
+    return events_;
+  }
 
   // Frees the libevent event and unregisters; afterwards the handle is inert.
   void Detach() {
@@ -190,6 +195,7 @@ LibeventLoop::~LibeventLoop() {
 
 std::unique_ptr<FdWatcher> LibeventLoop::WatchFd(int fd, uint32_t io_events,
                                                  std::function<void(uint32_t)> on_ready) {
+  DcheckOnLoopThread("EventLoop::WatchFd");
   if (base_ == nullptr || fd < 0 || !internal::IsPollableFd(fd)) return nullptr;
   auto watcher =
       std::make_unique<internal::LibeventFdWatcher>(this, fd, io_events, std::move(on_ready));
@@ -199,6 +205,7 @@ std::unique_ptr<FdWatcher> LibeventLoop::WatchFd(int fd, uint32_t io_events,
 
 std::unique_ptr<SignalWatcher> LibeventLoop::WatchSignal(int signo,
                                                          std::function<void()> on_signal) {
+  DcheckOnLoopThread("EventLoop::WatchSignal");
   if (base_ == nullptr || !internal::IsValidSignal(signo)) return nullptr;
   {
     std::lock_guard<std::mutex> lock(internal::SignalOwnerMutex());
@@ -211,6 +218,7 @@ std::unique_ptr<SignalWatcher> LibeventLoop::WatchSignal(int signo,
 }
 
 void LibeventLoop::Run() {
+  BindLoopToCurrentThread("EventLoop::Run");
   if (base_ == nullptr) return;
   LoopBase::Run();
 }

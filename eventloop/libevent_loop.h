@@ -29,9 +29,10 @@ class LibeventSignalWatcher;
 // RunUntilIdle()).
 //
 // Threads: Post() and Quit() may be called from any thread (they only write to an eventfd);
-// everything else, construction and destruction included, belongs to the loop thread.
-// Destroying the loop with live handles is safe: they become inert. Destroying it from inside
-// one of its callbacks is not supported.
+// everything else belongs to the loop thread, the thread of the first Run() or RunUntilIdle()
+// (debug builds check it; see event_loop.h). The loop may be built, and destroyed, on another
+// thread while no thread runs it. Destroying the loop with live handles is safe: they become
+// inert. Destroying it from inside one of its callbacks is not supported.
 class LibeventLoop : public internal::LoopBase {
  public:
   LibeventLoop();                             // Timers on SystemClock().

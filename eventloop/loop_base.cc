@@ -29,30 +29,36 @@ class TimerImpl final : public Timer {
       : loop_(loop), on_fire_(std::make_shared<std::function<void()>>(std::move(on_fire))) {
     loop_->timers_.insert(this);
   }
-  ~TimerImpl() override {
+  ~TimerImpl() override {  // Unchecked, as every destructor (see event_loop.h).
     if (loop_ == nullptr) return;
-    Stop();
+    Disarm();
     loop_->timers_.erase(this);
   }
 
   void Start(Duration delay) override {
     if (loop_ == nullptr) return;
-    Stop();
+    loop_->DcheckOnLoopThread("Timer::Start");
+    Disarm();
     period_ = Duration::zero();
     key_ = loop_->ArmTimer(this, DeadlineAfter(loop_->Now(), delay));
   }
   void StartRepeating(Duration period) override {
-    if (loop_ == nullptr || period <= Duration::zero()) return;
-    Stop();
+    if (loop_ == nullptr) return;
+    loop_->DcheckOnLoopThread("Timer::StartRepeating");
+    if (period <= Duration::zero()) return;
+    Disarm();
     period_ = period;
     key_ = loop_->ArmTimer(this, DeadlineAfter(loop_->Now(), period));
   }
   void Stop() override {
-    if (!key_) return;
-    loop_->DisarmTimer(*key_);
-    key_.reset();
+    if (loop_ == nullptr) return;
+    loop_->DcheckOnLoopThread("Timer::Stop");
+    Disarm();
   }
-  bool IsActive() const override { return key_.has_value(); }
+  bool IsActive() const override {
+    if (loop_ != nullptr) loop_->DcheckOnLoopThread("Timer::IsActive");
+    return key_.has_value();
+  }
 
   // Called by the loop after it removed this timer from its queue. A repeating timer is
   // re-armed before its callback runs, at the first prev + k * period later than Now().
@@ -77,6 +83,13 @@ class TimerImpl final : public Timer {
   }
 
  private:
+  // Takes the timer out of its loop's queue. Safe when not armed.
+  void Disarm() {
+    if (!key_) return;
+    loop_->DisarmTimer(*key_);
+    key_.reset();
+  }
+
   LoopBase* loop_;
   const std::shared_ptr<std::function<void()>> on_fire_;
   Duration period_ = Duration::zero();     // Zero for a one-shot timer.
@@ -90,22 +103,27 @@ class BeforeBlockingTaskImpl final : public BeforeBlockingTask {
       : loop_(loop), run_(std::make_shared<std::function<void()>>(std::move(run))) {
     loop_->before_blocking_tasks_.insert(this);
   }
-  ~BeforeBlockingTaskImpl() override {
+  ~BeforeBlockingTaskImpl() override {  // Unchecked, as every destructor (see event_loop.h).
     if (loop_ == nullptr) return;
-    Cancel();
+    Unschedule();
     loop_->before_blocking_tasks_.erase(this);
   }
 
   void Schedule() override {
-    if (loop_ == nullptr || sequence_) return;
+    if (loop_ == nullptr) return;
+    loop_->DcheckOnLoopThread("BeforeBlockingTask::Schedule");
+    if (sequence_) return;
     sequence_ = loop_->ScheduleBeforeBlocking(this);
   }
   void Cancel() override {
-    if (!sequence_) return;
-    loop_->UnscheduleBeforeBlocking(*sequence_);
-    sequence_.reset();
+    if (loop_ == nullptr) return;
+    loop_->DcheckOnLoopThread("BeforeBlockingTask::Cancel");
+    Unschedule();
   }
-  bool IsScheduled() const override { return sequence_.has_value(); }
+  bool IsScheduled() const override {
+    if (loop_ != nullptr) loop_->DcheckOnLoopThread("BeforeBlockingTask::IsScheduled");
+    return sequence_.has_value();
+  }
 
   // Called by the loop after it removed this task from its schedule.
   void Run() {
@@ -119,6 +137,13 @@ class BeforeBlockingTaskImpl final : public BeforeBlockingTask {
   }
 
  private:
+  // Withdraws the pending run from its loop's schedule. Safe when none is pending.
+  void Unschedule() {
+    if (!sequence_) return;
+    loop_->UnscheduleBeforeBlocking(*sequence_);
+    sequence_.reset();
+  }
+
   LoopBase* loop_;
   const std::shared_ptr<std::function<void()>> run_;
   std::optional<uint64_t> sequence_;  // Set while scheduled.
@@ -127,6 +152,9 @@ class BeforeBlockingTaskImpl final : public BeforeBlockingTask {
 LoopBase::LoopBase(const Clock& clock) : clock_(clock) {}
 
 LoopBase::~LoopBase() {
+  // The destructor may run on another thread than the loop's (once that one is joined), and
+  // so may the destructors of the tasks destroyed below, which may still use the loop.
+  LOCALSOCKET_DETACH_FROM_THREAD(loop_thread_binding_);
   // Destroy queued work first, while every handle still works: a task may own handles. A
   // task's destructor may queue more work (Post, PostDelayed): destroy that too.
   for (;;) {
@@ -151,6 +179,7 @@ LoopBase::~LoopBase() {
 }
 
 std::unique_ptr<Timer> LoopBase::CreateTimer(std::function<void()> on_fire) {
+  DcheckOnLoopThread("EventLoop::CreateTimer");
   return std::make_unique<TimerImpl>(this, std::move(on_fire));
 }
 
@@ -167,6 +196,7 @@ void LoopBase::Post(std::function<void()> task) {
 }
 
 void LoopBase::PostDelayed(Duration delay, std::function<void()> task) {
+  DcheckOnLoopThread("EventLoop::PostDelayed");
   const uint64_t id = next_delayed_task_id_++;
   auto timer = CreateTimer([this, id, task = std::move(task)]() mutable {
     std::function<void()> run = std::move(task);
@@ -178,10 +208,12 @@ void LoopBase::PostDelayed(Duration delay, std::function<void()> task) {
 }
 
 std::unique_ptr<BeforeBlockingTask> LoopBase::CreateBeforeBlockingTask(std::function<void()> run) {
+  DcheckOnLoopThread("EventLoop::CreateBeforeBlockingTask");
   return std::make_unique<BeforeBlockingTaskImpl>(this, std::move(run));
 }
 
 void LoopBase::Run() {
+  BindLoopToCurrentThread("EventLoop::Run");
   if (running_) return;
   if (TakeQuitRequest()) return;
   running_ = true;
@@ -192,6 +224,7 @@ void LoopBase::Run() {
 }
 
 void LoopBase::RunUntilIdle() {
+  BindLoopToCurrentThread("EventLoop::RunUntilIdle");
   if (running_) return;
   running_ = true;
   RunUntilIdleIterations(std::numeric_limits<uint64_t>::max());

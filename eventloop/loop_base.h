@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "eventloop/event_loop.h"
+#include "eventloop/thread_binding.h"
 
 namespace eventloop {
 namespace internal {
@@ -26,6 +27,11 @@ class BeforeBlockingTaskImpl;
 
 // Implements everything of EventLoop but the polling of fds and signals (iteration step 1,
 // see event_loop.h), which derived classes provide through WaitForIo() and WakeUp().
+//
+// Threads: in debug builds it checks the binding rule of event_loop.h in the methods it
+// implements and in its handles; derived classes check their own loop-thread-only methods and
+// handles with DcheckOnLoopThread() and bind in their own Run-like methods with
+// BindLoopToCurrentThread(). Post() and Quit() never check.
 class LoopBase : public EventLoop {
  public:
   ~LoopBase() override;  // Makes the timers and before-blocking tasks still alive inert.
@@ -39,6 +45,11 @@ class LoopBase : public EventLoop {
   std::unique_ptr<BeforeBlockingTask> CreateBeforeBlockingTask(std::function<void()> run) override;
   // Public as in EventLoop: callers holding the concrete loop type use it too.
   const Clock& clock() const override { return clock_; }
+#if LOCALSOCKET_DCHECK_IS_ON
+  std::shared_ptr<const ThreadBinding> thread_binding() const override {
+    return loop_thread_binding_;
+  }
+#endif
 
  protected:
   // `clock` must outlive the loop.
@@ -53,6 +64,19 @@ class LoopBase : public EventLoop {
   // Whether a blocking wait may sleep towards the next timer deadline. False for clocks the
   // loop cannot observe advancing by itself (anything but SystemClock()).
   virtual bool SleepsTowardsTimers() const = 0;
+
+  // Debug builds: aborts unless called on the loop's thread (any thread passes until the loop
+  // is bound). `caller` names the method in the message, e.g. "EventLoop::WatchFd". Handles
+  // whose loop is gone (inert) share nothing with it and must not call this. Release builds:
+  // nothing.
+  void DcheckOnLoopThread([[maybe_unused]] const char* caller) const {
+    LOCALSOCKET_DCHECK_ON_BOUND_THREAD(loop_thread_binding_, caller);
+  }
+  // Debug builds: binds the loop to the calling thread on the first call, checks on later ones
+  // (see DcheckOnLoopThread). For Run-like methods. Release builds: nothing.
+  void BindLoopToCurrentThread([[maybe_unused]] const char* caller) {
+    LOCALSOCKET_BIND_TO_CURRENT_THREAD(loop_thread_binding_, caller);
+  }
 
   // True while Run() or RunUntilIdle() is active (used to refuse nested runs).
   bool running() const { return running_; }
@@ -94,6 +118,7 @@ class LoopBase : public EventLoop {
   void UnscheduleBeforeBlocking(uint64_t sequence);
 
   const Clock& clock_;
+  LOCALSOCKET_THREAD_BINDING(loop_thread_binding_, "loop");
   bool running_ = false;
   std::atomic<bool> quit_requested_{false};
 

@@ -18,10 +18,20 @@
 // Disconnected slots are removed at once when no Emit is running, else after the outermost
 // Emit returns.
 //
-// Threads: single-threaded by design. A Signal, every Connection to it and every call that
-// reaches it (Connect, Emit, Disconnect, connected(), destruction) must be used on one thread
-// at a time, normally the thread of the event loop that drives the owning object. There is no
-// locking and no thread check.
+// Threads: single-threaded by design, without locking. A Signal, every Connection to it and
+// every call that reaches it (Connect, Emit, DisconnectAll, slot_count(), Disconnect,
+// connected(), destruction) must be used on one thread, normally the thread of the event loop
+// that drives the owning object. Debug builds (NDEBUG not defined) check it and abort with a
+// message naming the call (eventloop/thread_binding.h); release builds check nothing:
+//   - A free-standing Signal binds to the thread of its first Emit; before that, any thread
+//     passes.
+//   - A Signal owned by an object that has a thread binding (LocalSocket, LocalServer) follows
+//     its owner's binding instead and never binds itself: the owner calls, in its constructor,
+//       LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(thread_binding_, signal_a, signal_b, ...);
+//   - Connection::Disconnect and connected() check while the Signal lives, since they reach its
+//     slot list; once it is destroyed (or being destroyed) any thread passes.
+//   - The destructor does not check, so an owner may be destroyed on another thread once the
+//     loop's thread is joined.
 #ifndef LOCALSOCKET_IPC_SIGNAL_H_
 #define LOCALSOCKET_IPC_SIGNAL_H_
 
@@ -30,6 +40,8 @@
 #include <memory>
 #include <utility>
 #include <vector>
+
+#include "eventloop/thread_binding.h"
 
 namespace ipc {
 
@@ -101,10 +113,27 @@ class SignalCore {
     return n;
   }
 
+  // Debug builds: aborts unless called on the Signal's thread (see the file comment).
+  void CheckThread([[maybe_unused]] const char* caller) const {
+    LOCALSOCKET_DCHECK_ON_BOUND_THREAD(thread_binding, caller);
+  }
+  // Debug builds: as CheckThread, but a Signal that follows no owner binds to the calling
+  // thread on the first call.
+  void BindOrCheckThread([[maybe_unused]] const char* caller) {
+#if LOCALSOCKET_DCHECK_IS_ON
+    if (thread_binding->follows_another()) {
+      thread_binding->Check(caller);
+    } else {
+      thread_binding->BindToCurrentThread(caller);
+    }
+#endif
+  }
+
   std::vector<std::shared_ptr<SlotBase>> slots;  // connection order
   int emit_depth = 0;                            // number of Emits running
   bool needs_compaction = false;                 // a slot was disconnected while an Emit ran
   bool alive = true;                             // false once the Signal is destroyed
+  LOCALSOCKET_THREAD_BINDING(thread_binding, "Signal");
 };
 
 }  // namespace signal_internal
@@ -123,6 +152,7 @@ class Connection {
   // (see the file comment). A no-op when already disconnected or when the Signal is gone.
   void Disconnect() {
     std::shared_ptr<signal_internal::SignalCore> core = core_.lock();
+    if (core && core->alive) core->CheckThread("Connection::Disconnect");
     std::shared_ptr<signal_internal::SlotBase> slot = slot_.lock();
     core_.reset();
     slot_.reset();
@@ -133,6 +163,7 @@ class Connection {
   // disconnected (through any copy, or by DisconnectAll) and once the Signal is destroyed.
   bool connected() const {
     std::shared_ptr<signal_internal::SignalCore> core = core_.lock();
+    if (core && core->alive) core->CheckThread("Connection::connected");
     std::shared_ptr<signal_internal::SlotBase> slot = slot_.lock();
     return core && core->alive && slot && slot->connected;
   }
@@ -170,6 +201,7 @@ class Signal {
   // connected (the returned Connection is not connected). The callable is destroyed when the
   // slot is disconnected (after it returns, if it is running) or the Signal is destroyed.
   Connection Connect(std::function<void(Args...)> slot) {
+    core_->CheckThread("Signal::Connect");
     if (!slot) return Connection();
     auto entry = std::make_shared<signal_internal::Slot<Args...>>(std::move(slot));
     core_->slots.push_back(entry);
@@ -183,6 +215,7 @@ class Signal {
   void Emit(Args... args) {
     // The strong reference keeps the list valid even if a slot destroys the Signal.
     std::shared_ptr<signal_internal::SignalCore> core = core_;
+    core->BindOrCheckThread("Signal::Emit");
     EmitScope scope(core.get());
     // Entries are only appended while an Emit runs, so indices stay valid; entries appended
     // during this Emit are beyond `count`.
@@ -196,10 +229,27 @@ class Signal {
   }
 
   // Disconnects every slot, as Connection::Disconnect on each.
-  void DisconnectAll() { core_->DisconnectAll(); }
+  void DisconnectAll() {
+    core_->CheckThread("Signal::DisconnectAll");
+    core_->DisconnectAll();
+  }
 
   // Number of slots currently connected (disconnected slots not yet removed do not count).
-  size_t slot_count() const { return core_->ConnectedCount(); }
+  size_t slot_count() const {
+    core_->CheckThread("Signal::slot_count");
+    return core_->ConnectedCount();
+  }
+
+#if LOCALSOCKET_DCHECK_IS_ON
+  // Debug builds only; owners call it through LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING, which
+  // compiles away in release builds. Makes this Signal check `owner` (the owner's binding,
+  // see eventloop/thread_binding.h) instead of binding itself at its first Emit. Call it
+  // before the Signal is used, normally in the owner's constructor; not thread-safe. nullptr
+  // makes the Signal free-standing again.
+  void FollowThreadBinding(std::shared_ptr<const eventloop::internal::ThreadBinding> owner) {
+    core_->thread_binding->Follow(std::move(owner));
+  }
+#endif
 
  private:
   // Counts running Emits; the outermost one removes the slots disconnected meanwhile.
@@ -219,6 +269,29 @@ class Signal {
   std::shared_ptr<signal_internal::SignalCore> core_;
 };
 
+#if LOCALSOCKET_DCHECK_IS_ON
+namespace signal_internal {
+// Calls FollowThreadBinding(owner) on every Signal in `signals`.
+template <typename... Signals>
+void FollowThreadBinding(const std::shared_ptr<const eventloop::internal::ThreadBinding>& owner,
+                         Signals&... signals) {
+  (signals.FollowThreadBinding(owner), ...);
+}
+}  // namespace signal_internal
+#endif
+
 }  // namespace ipc
+
+// For owners of Signals (in their constructor): makes each of the Signals `...` follow the
+// owner's binding `binding` (declared with LOCALSOCKET_THREAD_BINDING, see
+// eventloop/thread_binding.h), e.g.
+//   LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(thread_binding_, connected, disconnected);
+// Release builds: nothing, and the arguments are not evaluated.
+#if LOCALSOCKET_DCHECK_IS_ON
+#define LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(binding, ...) \
+  ::ipc::signal_internal::FollowThreadBinding(binding, __VA_ARGS__)
+#else
+#define LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(binding, ...) static_cast<void>(0)
+#endif
 
 #endif  // LOCALSOCKET_IPC_SIGNAL_H_

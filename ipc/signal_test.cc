@@ -3,9 +3,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "eventloop/thread_binding.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -471,6 +473,126 @@ TEST(SignalTest, ManySlotsAndDisconnectsKeepOrder) {
   sig.Emit(0);
   EXPECT_THAT(calls, IsEmpty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Threads (see the file comment of signal.h). Wrong-thread calls are made while the bound
+// thread is alive (a joined thread's id may be reused).
+
+// Runs `f` on a new thread and joins it.
+void OnNewThread(const std::function<void()>& f) { std::thread(f).join(); }
+
+// An owner whose Signals follow its thread binding, wired as LocalSocket and LocalServer wire
+// theirs.
+class BoundOwner {
+ public:
+  BoundOwner() { LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(thread_binding_, changed, closed); }
+  // Binds the owner, and so its Signals, to the calling thread, as a blocking wait does.
+  void Wait() { LOCALSOCKET_BIND_TO_CURRENT_THREAD(thread_binding_, "BoundOwner::Wait"); }
+
+  Signal<int> changed;
+  Signal<> closed;
+
+ private:
+  LOCALSOCKET_THREAD_BINDING(thread_binding_, "BoundOwner");
+};
+
+TEST(SignalThreadTest, AFreeStandingSignalBindsAtItsFirstEmitNotBefore) {
+  Signal<int> sig;
+  std::vector<int> seen;
+  Connection c;
+  OnNewThread([&] {
+    c = sig.Connect([&](int v) { seen.push_back(v); });
+    EXPECT_EQ(sig.slot_count(), 1u);
+  });
+  sig.Emit(1);  // Binds here.
+  sig.Connect([&](int v) { seen.push_back(v * 10); });
+  sig.Emit(2);
+  c.Disconnect();
+  EXPECT_THAT(seen, ElementsAre(1, 2, 20));
+}
+
+TEST(SignalThreadTest, SignalsFollowingAnUnboundOwnerNeverBindThemselves) {
+  BoundOwner owner;
+  int calls = 0;
+  owner.closed.Connect([&] { ++calls; });
+  OnNewThread([&] { owner.closed.Emit(); });
+  owner.closed.Emit();  // Passes: the first Emit did not bind the Signal.
+  owner.Wait();
+  owner.closed.Emit();
+  owner.changed.Emit(1);
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(SignalThreadTest, DestructionAndConnectionsOfADestroyedSignalPassOnEveryThread) {
+  auto sig = std::make_unique<Signal<>>();
+  Connection c = sig->Connect([] {});
+  sig->Emit();  // Bound to this thread.
+  OnNewThread([&] { sig.reset(); });
+  OnNewThread([&] {
+    EXPECT_FALSE(c.connected());
+    c.Disconnect();
+  });
+}
+
+#if LOCALSOCKET_DCHECK_IS_ON
+
+// The message of `caller` called on the wrong thread of a Signal bound through `owner` by
+// `bound_by`.
+std::string WrongThreadMessage(const std::string& caller, const std::string& owner,
+                               const std::string& bound_by) {
+  return "localsocket: " + caller + " called on thread [0-9]+, but the object is bound to " +
+         "thread [0-9]+ \\(the " + owner + "'s thread since " + bound_by + "\\)";
+}
+
+class SignalThreadDeathTest : public ::testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(SignalThreadDeathTest, EmittedOnOneThreadThenOnAnotherAborts) {
+  Signal<int> sig;
+  sig.Emit(1);
+  EXPECT_DEATH(OnNewThread([&] { sig.Emit(2); }),
+               WrongThreadMessage("Signal::Emit", "Signal", "Signal::Emit"));
+}
+
+TEST_F(SignalThreadDeathTest, EveryCallAbortsOnAnotherThreadOnceBound) {
+  Signal<> sig;
+  Connection c = sig.Connect([] {});
+  sig.Emit();
+  const std::vector<std::pair<std::string, std::function<void()>>> calls = {
+      {"Signal::Connect", [&] { sig.Connect([] {}); }},
+      {"Signal::Emit", [&] { sig.Emit(); }},
+      {"Signal::DisconnectAll", [&] { sig.DisconnectAll(); }},
+      {"Signal::slot_count", [&] { sig.slot_count(); }},
+      {"Connection::Disconnect", [&] { c.Disconnect(); }},
+      {"Connection::connected", [&] { c.connected(); }},
+  };
+  for (const auto& [caller, call] : calls) {
+    EXPECT_DEATH(OnNewThread(call), WrongThreadMessage(caller, "Signal", "Signal::Emit")) << caller;
+  }
+}
+
+TEST_F(SignalThreadDeathTest, ASignalFollowingItsOwnerChecksTheOwnersThread) {
+  BoundOwner owner;
+  owner.Wait();
+  EXPECT_DEATH(OnNewThread([&] { owner.changed.Emit(1); }),
+               WrongThreadMessage("Signal::Emit", "BoundOwner", "BoundOwner::Wait"));
+  EXPECT_DEATH(OnNewThread([&] { owner.closed.Connect([] {}); }),
+               WrongThreadMessage("Signal::Connect", "BoundOwner", "BoundOwner::Wait"));
+}
+
+TEST_F(SignalThreadDeathTest, ASignalFollowsItsOwnerBoundOnAnotherThread) {
+  BoundOwner owner;
+  OnNewThread([&] {
+    owner.Wait();
+    owner.closed.Emit();
+  });
+  EXPECT_DEATH(owner.closed.Emit(),
+               WrongThreadMessage("Signal::Emit", "BoundOwner", "BoundOwner::Wait"));
+}
+
+#endif  // LOCALSOCKET_DCHECK_IS_ON
 
 }  // namespace
 }  // namespace ipc

@@ -31,8 +31,14 @@ class FakeFdWatcher final : public FdWatcher {
   }
   ~FakeFdWatcher() override { Detach(); }
 
-  void SetEvents(uint32_t io_events) override { events_ = io_events & (kReadable | kWritable); }
-  uint32_t events() const override { return events_; }
+  void SetEvents(uint32_t io_events) override {
+    if (loop_ != nullptr) loop_->DcheckOnLoopThread("FdWatcher::SetEvents");
+    events_ = io_events & (kReadable | kWritable);
+  }
+  uint32_t events() const override {
+    if (loop_ != nullptr) loop_->DcheckOnLoopThread("FdWatcher::events");
+    return events_;
+  }
 
   int fd() const { return fd_; }
   // The callback to run with the scripted readiness, or nullptr if nothing is deliverable.
@@ -94,6 +100,7 @@ FakeEventLoop::~FakeEventLoop() {
 }
 
 void FakeEventLoop::FastForwardBy(Duration d) {
+  BindLoopToCurrentThread("FakeEventLoop::FastForwardBy");
   if (running()) {
     ADD_FAILURE() << "FakeEventLoop::FastForwardBy() called from inside a loop callback";
     return;
@@ -125,10 +132,12 @@ void FakeEventLoop::FastForwardBy(Duration d) {
 }
 
 void FakeEventLoop::SetFdReady(int fd, uint32_t io_events) {
+  DcheckOnLoopThread("FakeEventLoop::SetFdReady");
   fd_readiness_[fd] |= io_events & (kReadable | kWritable);
 }
 
 void FakeEventLoop::ClearFdReady(int fd, uint32_t io_events) {
+  DcheckOnLoopThread("FakeEventLoop::ClearFdReady");
   auto it = fd_readiness_.find(fd);
   if (it == fd_readiness_.end()) return;
   it->second &= ~io_events;
@@ -136,11 +145,13 @@ void FakeEventLoop::ClearFdReady(int fd, uint32_t io_events) {
 }
 
 uint32_t FakeEventLoop::FdReadiness(int fd) const {
+  DcheckOnLoopThread("FakeEventLoop::FdReadiness");
   auto it = fd_readiness_.find(fd);
   return it == fd_readiness_.end() ? kNoEvents : it->second;
 }
 
 uint32_t FakeEventLoop::WatchedEvents(int fd) const {
+  DcheckOnLoopThread("FakeEventLoop::WatchedEvents");
   uint32_t events = kNoEvents;
   for (const auto& [id, watcher] : fd_watchers_) {
     if (watcher->fd() == fd) events |= watcher->events();
@@ -148,10 +159,14 @@ uint32_t FakeEventLoop::WatchedEvents(int fd) const {
   return events;
 }
 
-void FakeEventLoop::RaiseSignal(int signo) { raised_signals_.push_back(signo); }
+void FakeEventLoop::RaiseSignal(int signo) {
+  DcheckOnLoopThread("FakeEventLoop::RaiseSignal");
+  raised_signals_.push_back(signo);
+}
 
 std::unique_ptr<FdWatcher> FakeEventLoop::WatchFd(int fd, uint32_t io_events,
                                                   std::function<void(uint32_t)> on_ready) {
+  DcheckOnLoopThread("EventLoop::WatchFd");
   if (fd < 0) return nullptr;
   return std::make_unique<internal::FakeFdWatcher>(this, next_watcher_id_++, fd, io_events,
                                                    std::move(on_ready));
@@ -159,12 +174,14 @@ std::unique_ptr<FdWatcher> FakeEventLoop::WatchFd(int fd, uint32_t io_events,
 
 std::unique_ptr<SignalWatcher> FakeEventLoop::WatchSignal(int signo,
                                                           std::function<void()> on_signal) {
+  DcheckOnLoopThread("EventLoop::WatchSignal");
   if (signo <= 0 || signo >= NSIG || signo == SIGKILL || signo == SIGSTOP) return nullptr;
   return std::make_unique<internal::FakeSignalWatcher>(this, next_watcher_id_++, signo,
                                                        std::move(on_signal));
 }
 
 void FakeEventLoop::Run() {
+  BindLoopToCurrentThread("EventLoop::Run");
   if (running()) return;
   if (TakeQuitRequest()) return;
   set_running(true);
@@ -197,6 +214,7 @@ void FakeEventLoop::Run() {
 }
 
 void FakeEventLoop::RunUntilIdle() {
+  BindLoopToCurrentThread("EventLoop::RunUntilIdle");
   if (running()) return;
   set_running(true);
   RunUntilIdleOrFail("RunUntilIdle");

@@ -34,7 +34,9 @@ struct FakeClockHolder {
 // nothing left that could ever run, or a RunUntilIdle()/FastForwardBy() that cannot settle
 // because callbacks keep re-posting or re-arming zero-delay work.
 //
-// Threads: Post() and Quit() are thread-safe; everything else is for the test thread.
+// Threads: Post() and Quit() are thread-safe; everything else, the test controls included, is
+// for the loop's thread: the thread of the first Run(), RunUntilIdle() or FastForwardBy()
+// (debug builds check it; see event_loop.h).
 class FakeEventLoop : private internal::FakeClockHolder, public internal::LoopBase {
  public:
   FakeEventLoop();  // Owns its FakeClock.
@@ -58,7 +60,10 @@ class FakeEventLoop : private internal::FakeClockHolder, public internal::LoopBa
   // Delivers `signo` to its watchers at step 1 of the next iteration.
   void RaiseSignal(int signo);
 
-  FakeClock& fake_clock() { return owned_clock; }
+  FakeClock& fake_clock() {
+    DcheckOnLoopThread("FakeEventLoop::fake_clock");
+    return owned_clock;
+  }
 
   // Accepts any fd >= 0 without checking it: fds here are just numbers.
   std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t io_events,

@@ -1,6 +1,6 @@
 // FakeEventLoop beyond the EventLoop contract (eventloop/event_loop_contract_test.cc):
-// FastForwardBy, scripted fd readiness, raised signals, Run() on fake time, and the loud
-// failures that replace hangs.
+// FastForwardBy, scripted fd readiness, raised signals, Run() on fake time, the loud
+// failures that replace hangs, and the thread checks of the test controls.
 #include "testing/fake_event_loop.h"
 
 #include <signal.h>
@@ -10,9 +10,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "eventloop/event_loop.h"
+#include "eventloop/thread_binding.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
@@ -378,6 +381,56 @@ TEST_F(FakeEventLoopTest, SelfRepostingTaskMakesRunFailLoudlyWithoutQuit) {
   repost = false;
   loop_.RunUntilIdle();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Threads: the test controls belong to the loop's thread, like the rest of the loop; the loop
+// binds at its first Run(), RunUntilIdle() or FastForwardBy(). Wrong-thread calls are made
+// while the bound thread is alive (a joined thread's id may be reused).
+
+// Runs `f` on a new thread and joins it.
+void OnNewThread(const std::function<void()>& f) { std::thread(f).join(); }
+
+TEST_F(FakeEventLoopTest, BuiltAndScriptedOnOneThreadThenRunOnAnother) {
+  auto watcher = loop_.WatchFd(3, kReadable, [&](uint32_t) {
+    Record("fd")();
+    loop_.ClearFdReady(3, kReadable);
+  });
+  auto signal_watcher = loop_.WatchSignal(SIGUSR1, Record("signal"));
+  loop_.SetFdReady(3, kReadable);
+  loop_.RaiseSignal(SIGUSR1);
+  loop_.fake_clock().Advance(milliseconds(5));
+  OnNewThread([&] { loop_.FastForwardBy(milliseconds(10)); });
+  EXPECT_THAT(events_, ElementsAre("fd@5", "signal@5"));
+}
+
+#if LOCALSOCKET_DCHECK_IS_ON
+
+class FakeEventLoopDeathTest : public FakeEventLoopTest {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }
+};
+
+TEST_F(FakeEventLoopDeathTest, TestControlsAbortOnAnotherThreadThanTheLoops) {
+  loop_.FastForwardBy(milliseconds(1));  // Binds the loop to this thread.
+  const std::vector<std::pair<std::string, std::function<void()>>> calls = {
+      {"FakeEventLoop::FastForwardBy", [&] { loop_.FastForwardBy(milliseconds(1)); }},
+      {"FakeEventLoop::SetFdReady", [&] { loop_.SetFdReady(3, kReadable); }},
+      {"FakeEventLoop::ClearFdReady", [&] { loop_.ClearFdReady(3, kReadable); }},
+      {"FakeEventLoop::FdReadiness", [&] { loop_.FdReadiness(3); }},
+      {"FakeEventLoop::WatchedEvents", [&] { loop_.WatchedEvents(3); }},
+      {"FakeEventLoop::RaiseSignal", [&] { loop_.RaiseSignal(SIGUSR1); }},
+      {"FakeEventLoop::fake_clock", [&] { loop_.fake_clock(); }},
+  };
+  for (const auto& [caller, call] : calls) {
+    EXPECT_DEATH(OnNewThread(call),
+                 "localsocket: " + caller +
+                     " called on thread [0-9]+, but the object is bound to thread [0-9]+ "
+                     "\\(the loop's thread since FakeEventLoop::FastForwardBy\\)")
+        << caller;
+  }
+}
+
+#endif  // LOCALSOCKET_DCHECK_IS_ON
 
 }  // namespace
 }  // namespace eventloop

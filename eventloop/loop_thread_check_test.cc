@@ -18,9 +18,9 @@
 #include "eventloop/event_loop.h"
 #include "eventloop/libevent_loop.h"
 #include "eventloop/thread_binding.h"
-#include "eventloop/watchdog.h"
 #include "gtest/gtest.h"
 #include "testing/fake_event_loop.h"
+#include "testing/loop_watchdog.h"
 
 namespace eventloop {
 namespace {

@@ -32,7 +32,13 @@ LocalSocket::Impl::Impl(LocalSocket& owner, eventloop::EventLoop& loop, OsCalls&
       connector_(loop, os, *this),
       channel_(os),
       flush_task_(
-          loop.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); })) {}
+          loop.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); })) {
+  LOCALSOCKET_FOLLOW_THREAD_BINDING(thread_binding_, loop.thread_binding());
+  LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(
+      thread_binding_, owner.connected, owner.disconnected, owner.error_occurred,
+      owner.state_changed, owner.ready_read, owner.bytes_written, owner.about_to_close,
+      owner.read_channel_finished);
+}
 
 LocalSocket::Impl::~Impl() {
   watcher_.reset();  // Before the fd closes (the connector's and the channel's, silently).

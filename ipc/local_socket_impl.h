@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "eventloop/event_loop.h"
+#include "eventloop/thread_binding.h"
 #include "ipc/life_flag.h"
 #include "ipc/local_socket.h"
 #include "ipc/os_calls.h"
@@ -98,6 +99,8 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   uint32_t open_mode_ = kNotOpen;
   uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
   uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
+  // Debug builds: the thread the socket is used on (its loop's, or that of its first wait).
+  LOCALSOCKET_THREAD_BINDING(thread_binding_, "LocalSocket");
 
  private:
   // The one writer of the connection state: feeds `event` to the connection machine and

@@ -13,7 +13,7 @@ class SteadyClock final : public Clock {
 }  // namespace
 
 Clock& SystemClock() {
-  static SteadyClock* const clock = new SteadyClock();  // Never destroyed: usable at exit.
+  static auto* const clock = new SteadyClock();  // Never destroyed: usable at exit.
   return *clock;
 }
 

@@ -17,7 +17,7 @@ namespace internal {
 // sendmsg. Not thread-safe.
 class ByteBuffer {
  public:
-  static constexpr size_t kBlockSize = 64 * 1024;
+  static constexpr size_t kBlockSize = size_t{64} * 1024;
   static constexpr size_t npos = static_cast<size_t>(-1);
 
   size_t size() const { return size_; }

@@ -26,7 +26,7 @@ using ipc::LocalServer;
 using ipc::LocalSocket;
 using std::chrono::milliseconds;
 
-std::string Quoted(std::string text) {
+std::string Quoted(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     if (c == '\n') {
@@ -127,7 +127,7 @@ class Demo {
         [this, who](LocalSocket::State state) { Log(who, "state -> " + Str(state)); });
     auto second_line = std::shared_ptr<eventloop::Timer>(loop_.CreateTimer([this, socket, who] {
       socket->Write("how are you?\n");
-      Log(who, "wrote \"how are you?\\n\"");
+      Log(who, "wrote " + Quoted("how are you?\n"));
     }));
     socket->connected.Connect([this, socket, who, id, second_line] {
       Log(who, "connected to " + socket->full_server_name());

@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Writes compile_commands.json at the workspace root from Bazel's compile actions (for clangd).
+"""Writes compile_commands.json at the workspace root from Bazel's compile actions.
+
+clangd reads it, and tools/lint runs clang-tidy with it. It needs no build, only analysis, so it
+works in a fresh clone.
 
 bear cannot see Bazel's compiles (they run in the Bazel server), so this asks `bazel aquery`.
 """

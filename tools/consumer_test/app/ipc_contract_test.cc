@@ -39,9 +39,9 @@ static_assert(std::is_default_constructible_v<Connection> &&
               std::is_copy_constructible_v<Connection>);
 static_assert(kSame<decltype(&Connection::Disconnect), void (Connection::*)()>);
 static_assert(kSame<decltype(&Connection::connected), bool (Connection::*)() const>);
-static_assert(kSame<decltype(&Signal<int, std::string>::Connect),
-                    Connection (Signal<int, std::string>::*)(
-                        std::function<void(int, std::string)>)>);
+static_assert(
+    kSame<decltype(&Signal<int, std::string>::Connect),
+          Connection (Signal<int, std::string>::*)(std::function<void(int, std::string)>)>);
 static_assert(kSame<decltype(&Signal<int>::Emit), void (Signal<int>::*)(int)>);
 static_assert(!std::is_copy_constructible_v<Signal<>> && !std::is_move_constructible_v<Signal<>>);
 
@@ -52,7 +52,8 @@ static_assert(kSame<decltype(&ipc::RealOsCalls), OsCalls& (*)()>);
 static_assert(std::is_base_of_v<OsCalls, ipc::MockOsCalls>);
 
 // ipc/unique_fd.h
-static_assert(!std::is_copy_constructible_v<UniqueFd> && std::is_nothrow_move_constructible_v<UniqueFd>);
+static_assert(!std::is_copy_constructible_v<UniqueFd> &&
+              std::is_nothrow_move_constructible_v<UniqueFd>);
 static_assert(std::is_nothrow_move_assignable_v<UniqueFd>);
 static_assert(!std::is_convertible_v<int, UniqueFd>);
 static_assert(kSame<decltype(&UniqueFd::get), int (UniqueFd::*)() const>);
@@ -76,17 +77,19 @@ static_assert(std::is_constructible_v<LocalSocket, eventloop::EventLoop&>);
 static_assert(!std::is_convertible_v<eventloop::EventLoop&, LocalSocket>);
 static_assert(!std::is_copy_constructible_v<LocalSocket> &&
               !std::is_move_constructible_v<LocalSocket>);
-static_assert(kSame<decltype(&LocalSocket::SetServerName), void (LocalSocket::*)(std::string_view)>);
-static_assert(kSame<decltype(&LocalSocket::server_name), const std::string& (LocalSocket::*)() const>);
+static_assert(
+    kSame<decltype(&LocalSocket::SetServerName), void (LocalSocket::*)(std::string_view)>);
+static_assert(
+    kSame<decltype(&LocalSocket::server_name), const std::string& (LocalSocket::*)() const>);
 static_assert(
     kSame<decltype(&LocalSocket::full_server_name), const std::string& (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::SetSocketOptions), void (LocalSocket::*)(uint32_t)>);
 static_assert(kSame<decltype(&LocalSocket::socket_options), uint32_t (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::SetConnectTimeout), void (LocalSocket::*)(int)>);
 static_assert(kSame<decltype(&LocalSocket::connect_timeout), int (LocalSocket::*)() const>);
-static_assert(kSame<decltype(static_cast<void (LocalSocket::*)(uint32_t)>(
-                        &LocalSocket::ConnectToServer)),
-                    void (LocalSocket::*)(uint32_t)>);
+static_assert(
+    kSame<decltype(static_cast<void (LocalSocket::*)(uint32_t)>(&LocalSocket::ConnectToServer)),
+          void (LocalSocket::*)(uint32_t)>);
 static_assert(kSame<decltype(static_cast<void (LocalSocket::*)(std::string_view, uint32_t)>(
                         &LocalSocket::ConnectToServer)),
                     void (LocalSocket::*)(std::string_view, uint32_t)>);
@@ -99,15 +102,18 @@ static_assert(kSame<decltype(&LocalSocket::SetSocketDescriptor),
 static_assert(kSame<decltype(&LocalSocket::socket_descriptor), int (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::state), State (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::error), Error (LocalSocket::*)() const>);
-static_assert(kSame<decltype(&LocalSocket::error_string), const std::string& (LocalSocket::*)() const>);
+static_assert(
+    kSame<decltype(&LocalSocket::error_string), const std::string& (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::IsValid), bool (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::IsOpen), bool (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::open_mode), uint32_t (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::Write), int64_t (LocalSocket::*)(std::string_view)>);
-static_assert(kSame<decltype(static_cast<int64_t (LocalSocket::*)(char*, int64_t)>(&LocalSocket::Read)),
-                    int64_t (LocalSocket::*)(char*, int64_t)>);
-static_assert(kSame<decltype(static_cast<std::string (LocalSocket::*)(int64_t)>(&LocalSocket::Read)),
-                    std::string (LocalSocket::*)(int64_t)>);
+static_assert(
+    kSame<decltype(static_cast<int64_t (LocalSocket::*)(char*, int64_t)>(&LocalSocket::Read)),
+          int64_t (LocalSocket::*)(char*, int64_t)>);
+static_assert(
+    kSame<decltype(static_cast<std::string (LocalSocket::*)(int64_t)>(&LocalSocket::Read)),
+          std::string (LocalSocket::*)(int64_t)>);
 static_assert(kSame<decltype(&LocalSocket::ReadAll), std::string (LocalSocket::*)()>);
 static_assert(kSame<decltype(&LocalSocket::ReadLine), std::string (LocalSocket::*)(int64_t)>);
 static_assert(kSame<decltype(&LocalSocket::Peek), std::string (LocalSocket::*)(int64_t) const>);
@@ -141,29 +147,30 @@ static_assert(std::is_constructible_v<LocalServer, eventloop::EventLoop&>);
 static_assert(!std::is_convertible_v<eventloop::EventLoop&, LocalServer>);
 static_assert(!std::is_copy_constructible_v<LocalServer> &&
               !std::is_move_constructible_v<LocalServer>);
-static_assert(kSame<decltype(static_cast<bool (LocalServer::*)(std::string_view)>(&LocalServer::Listen)),
-                    bool (LocalServer::*)(std::string_view)>);
+static_assert(
+    kSame<decltype(static_cast<bool (LocalServer::*)(std::string_view)>(&LocalServer::Listen)),
+          bool (LocalServer::*)(std::string_view)>);
 static_assert(kSame<decltype(static_cast<bool (LocalServer::*)(int)>(&LocalServer::Listen)),
                     bool (LocalServer::*)(int)>);
 static_assert(kSame<decltype(&LocalServer::Close), void (LocalServer::*)()>);
 static_assert(kSame<decltype(&LocalServer::IsListening), bool (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::server_name), std::string (LocalServer::*)() const>);
-static_assert(kSame<decltype(&LocalServer::full_server_name), std::string (LocalServer::*)() const>);
+static_assert(
+    kSame<decltype(&LocalServer::full_server_name), std::string (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::server_error), Error (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::error_string), std::string (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::SetSocketOptions), void (LocalServer::*)(uint32_t)>);
 static_assert(kSame<decltype(&LocalServer::socket_options), uint32_t (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::SetMaxPendingConnections), void (LocalServer::*)(int)>);
-static_assert(
-    kSame<decltype(&LocalServer::max_pending_connections), int (LocalServer::*)() const>);
+static_assert(kSame<decltype(&LocalServer::max_pending_connections), int (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::SetListenBacklogSize), void (LocalServer::*)(int)>);
 static_assert(kSame<decltype(&LocalServer::listen_backlog_size), int (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::socket_descriptor), int (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::HasPendingConnections), bool (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::NextPendingConnection),
                     std::unique_ptr<LocalSocket> (LocalServer::*)()>);
-static_assert(kSame<decltype(&LocalServer::WaitForNewConnection),
-                    bool (LocalServer::*)(int, bool*)>);
+static_assert(
+    kSame<decltype(&LocalServer::WaitForNewConnection), bool (LocalServer::*)(int, bool*)>);
 static_assert(kSame<decltype(&LocalServer::RemoveServer), bool (*)(std::string_view)>);
 static_assert(kSame<decltype(LocalServer::new_connection), Signal<>>);
 static_assert(kSame<decltype(LocalServer::error_occurred), Signal<Error>>);

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "ipc/local_server_bind.h"
+#include "ipc/os_fd.h"
 #include "ipc/server_name.h"
 #include "ipc/socket_errors.h"
 #include "ipc/unix_socket_check.h"
@@ -56,7 +57,7 @@ LocalServer::~LocalServer() {
 // ---------------------------------------------------------------------------------------------
 // Accessors and settings.
 
-bool LocalServer::IsListening() const { return fd_ >= 0; }
+bool LocalServer::IsListening() const { return listening_.is_open(); }
 std::string LocalServer::server_name() const { return server_name_; }
 std::string LocalServer::full_server_name() const { return full_server_name_; }
 LocalSocket::Error LocalServer::server_error() const { return error_; }
@@ -79,7 +80,7 @@ void LocalServer::SetListenBacklogSize(int n) {
 }
 int LocalServer::listen_backlog_size() const { return backlog_; }
 
-int LocalServer::socket_descriptor() const { return fd_; }
+int LocalServer::socket_descriptor() const { return listening_.fd(); }
 bool LocalServer::HasPendingConnections() const { return !pending_.empty(); }
 
 void LocalServer::SetError(Error error, std::string error_string) {
@@ -112,22 +113,17 @@ bool LocalServer::Listen(std::string_view name) {
     return false;
   }
   // Abstract overrides the access bits, as Qt on Linux.
-  const internal::ServerSocket created = internal::CreateServerSocket(
+  internal::ListenOutcome created = internal::CreateServerSocket(
       os_, resolved, abstract, abstract ? 0 : internal::AccessMode(options_), backlog_);
-  if (created.fd < 0) {
+  if (!created.socket.is_open()) {
     SetError(created.error, created.error_string);
     return false;
   }
-  if (!StartListening(created.fd, std::string(name), resolved.full_name, abstract)) {
-    if (created.owns_file) {
-      internal::UnlinkIfSame(os_, resolved.full_name, created.dev, created.ino);
-    }
-    os_.Close(created.fd);  // After the unlink: see Close().
+  // On failure `created.socket` closes: the file it created is unlinked, then the fd closed.
+  if (!StartListening(created.socket.fd(), std::string(name), resolved.full_name, abstract)) {
     return false;
   }
-  owns_file_ = created.owns_file;
-  dev_ = created.dev;
-  ino_ = created.ino;
+  listening_ = std::move(created.socket);
   return true;
 }
 
@@ -194,8 +190,9 @@ bool LocalServer::Listen(int socket_descriptor) {
     restore_flags();
     return false;
   }
+  // The server owns the fd from here, but never the path: it did not create the file.
+  listening_ = internal::ListeningSocket(os_, internal::OsFd(os_, fd));
   options_ = abstract ? (options_ | kAbstractNamespace) : (options_ & ~kAbstractNamespace);
-  owns_file_ = false;  // Never unlink a path we did not create.
   return true;
 }
 
@@ -208,20 +205,19 @@ bool LocalServer::StartListening(int fd, std::string server_name, std::string fu
                                           "the event loop cannot watch the listening socket"));
     return false;
   }
-  fd_ = fd;
   watcher_ = std::move(watcher);
   server_name_ = std::move(server_name);
   full_server_name_ = std::move(full_name);
   abstract_ = abstract;
   accept_paused_ = false;
   retry_backoff_ = kInitialAcceptBackoff;
-  ClearError();  // Decision #9: a successful Listen clears the error.
+  ClearError();  // A successful Listen clears the error (README: "Differences from Qt").
   UpdateInterest();
   return true;
 }
 
 void LocalServer::Close() {
-  if (fd_ < 0) return;
+  if (!listening_.is_open()) return;
   ++generation_;
   watcher_.reset();  // Before the fd is closed.
   retry_timer_->Stop();
@@ -231,14 +227,7 @@ void LocalServer::Close() {
   std::deque<std::unique_ptr<LocalSocket>> doomed;
   doomed.swap(pending_);
   doomed.clear();
-  // Unlink before closing: while our socket is open its inode cannot be freed and reused, so
-  // a path with our st_dev/st_ino really is our file.
-  if (owns_file_) internal::UnlinkIfSame(os_, full_server_name_, dev_, ino_);
-  os_.Close(fd_);
-  fd_ = -1;
-  owns_file_ = false;
-  dev_ = 0;
-  ino_ = 0;
+  listening_.Close();  // Removes the socket file if it is still ours, then closes the fd.
   server_name_.clear();
   full_server_name_.clear();
   abstract_ = false;
@@ -283,7 +272,7 @@ void LocalServer::AcceptLoop() {
   const std::shared_ptr<Life> life = life_;
   const uint64_t generation = generation_;
   for (int i = 0; i < kMaxAcceptsPerWakeUp; ++i) {
-    if (fd_ < 0 || accept_paused_ ||
+    if (!listening_.is_open() || accept_paused_ ||
         static_cast<int64_t>(pending_.size()) >= static_cast<int64_t>(max_pending_)) {
       break;
     }
@@ -302,7 +291,8 @@ void LocalServer::AcceptLoop() {
 }
 
 LocalServer::AcceptOutcome LocalServer::AcceptOne(internal::ApiCall call) {
-  const SysResult accepted = os_.Accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  const SysResult accepted =
+      os_.Accept4(listening_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (accepted.rc < 0) {
     switch (accepted.err) {
       case EAGAIN:
@@ -334,12 +324,10 @@ LocalServer::AcceptOutcome LocalServer::AcceptOne(internal::ApiCall call) {
     accept_paused_ = false;
     retry_timer_->Stop();
   }
-  const int fd = static_cast<int>(accepted.rc);
+  internal::OsFd fd(os_, static_cast<int>(accepted.rc));
   auto socket = std::make_unique<LocalSocket>(loop_, os_);
-  if (!socket->SetSocketDescriptor(fd)) {
-    os_.Close(fd);
-    return AcceptOutcome::kSkipped;
-  }
+  if (!socket->SetSocketDescriptor(fd.get())) return AcceptOutcome::kSkipped;  // `fd` closes.
+  fd.release();  // The socket owns it now.
   socket->SetAcceptedNames(server_name_, full_server_name_,
                            abstract_ ? LocalSocket::kAbstractNamespace : LocalSocket::kNoOptions);
   pending_.push_back(std::move(socket));
@@ -364,13 +352,13 @@ std::unique_ptr<LocalSocket> LocalServer::NextPendingConnection() {
 bool LocalServer::WaitForNewConnection(int msecs, bool* timed_out) {
   if (Inert()) return false;
   if (timed_out != nullptr) *timed_out = false;
-  if (fd_ < 0) return false;
+  if (!listening_.is_open()) return false;
   const std::shared_ptr<Life> life = life_;
   const internal::WaitDeadline deadline(loop_, msecs);
   for (;;) {
     const int timeout_ms = deadline.PollTimeoutMs();
     pollfd entry{};
-    entry.fd = fd_;
+    entry.fd = listening_.fd();
     entry.events = POLLIN;
     const SysResult polled = os_.Poll(&entry, 1, timeout_ms);
     if (polled.rc < 0) {

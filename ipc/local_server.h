@@ -106,6 +106,7 @@
 #include <string_view>
 
 #include "eventloop/event_loop.h"
+#include "ipc/local_server_listening_socket.h"
 #include "ipc/local_socket.h"
 #include "ipc/os_calls.h"
 #include "ipc/signal.h"
@@ -192,8 +193,8 @@ class LocalServer : public LocalServerTypes {
   // What accepting one connection gave.
   enum class AcceptOutcome { kAccepted, kNoneReady, kSkipped, kFailed };
 
-  // Shared tail of both Listen overloads: takes ownership of `fd` and starts watching it.
-  // On failure sets the error and leaves the fd alone.
+  // Shared tail of both Listen overloads: starts watching `fd` (the caller then hands it to
+  // listening_). On failure sets the error and leaves the fd alone.
   bool StartListening(int fd, std::string server_name, std::string full_name, bool abstract);
   void OnReadable();
   void OnRetryTimer();
@@ -223,14 +224,11 @@ class LocalServer : public LocalServerTypes {
   std::string error_string_;
 
   // Listening state.
-  int fd_ = -1;
+  internal::ListeningSocket listening_;
   uint64_t generation_ = 0;  // Bumped by Close(): an accept loop of an old fd stops.
   std::string server_name_;
   std::string full_server_name_;
   bool abstract_ = false;
-  bool owns_file_ = false;  // The socket file at full_server_name_ is ours (dev_/ino_).
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
   std::unique_ptr<eventloop::FdWatcher> watcher_;
   std::deque<std::unique_ptr<LocalSocket>> pending_;
   bool accept_paused_ = false;  // After an accept failure, until the retry timer fires.

@@ -43,16 +43,12 @@ constexpr int kMaxAcceptsPerWakeUp = 256;
 
 LocalServer::LocalServer(eventloop::EventLoop& loop, OsCalls& os)
     : loop_(loop),
-      loop_token_(loop.lifetime_token()),
+      loop_link_(loop),
       os_(os),
-      life_(std::make_shared<Life>()),
       retry_backoff_(kInitialAcceptBackoff),
       retry_timer_(loop.CreateTimer([this] { OnRetryTimer(); })) {}
 
-LocalServer::~LocalServer() {
-  life_->alive = false;
-  Close();
-}
+LocalServer::~LocalServer() { Close(); }
 
 // ---------------------------------------------------------------------------------------------
 // Accessors and settings.
@@ -269,7 +265,7 @@ void LocalServer::OnRetryTimer() {
 }
 
 void LocalServer::AcceptLoop() {
-  const std::shared_ptr<Life> life = life_;
+  const internal::LifeFlag::Watch life = life_.watch();
   const uint64_t generation = generation_;
   for (int i = 0; i < kMaxAcceptsPerWakeUp; ++i) {
     if (!listening_.is_open() || accept_paused_ ||
@@ -285,7 +281,7 @@ void LocalServer::AcceptLoop() {
       break;
     }
     new_connection.Emit();
-    if (!life->alive || generation_ != generation) return;
+    if (!life.alive() || generation_ != generation) return;
   }
   UpdateInterest();
 }
@@ -336,9 +332,9 @@ LocalServer::AcceptOutcome LocalServer::AcceptOne(internal::ApiCall call) {
 }
 
 bool LocalServer::EmitError() {
-  const std::shared_ptr<Life> life = life_;
+  const internal::LifeFlag::Watch life = life_.watch();
   error_occurred.Emit(error_);
-  return life->alive;
+  return life.alive();
 }
 
 std::unique_ptr<LocalSocket> LocalServer::NextPendingConnection() {
@@ -353,7 +349,7 @@ bool LocalServer::WaitForNewConnection(int msecs, bool* timed_out) {
   if (Inert()) return false;
   if (timed_out != nullptr) *timed_out = false;
   if (!listening_.is_open()) return false;
-  const std::shared_ptr<Life> life = life_;
+  const internal::LifeFlag::Watch life = life_.watch();
   const internal::WaitDeadline deadline(loop_, msecs);
   for (;;) {
     const int timeout_ms = deadline.PollTimeoutMs();
@@ -372,7 +368,7 @@ bool LocalServer::WaitForNewConnection(int msecs, bool* timed_out) {
       switch (AcceptOne(ApiCall::kServerWaitForNewConnection)) {
         case AcceptOutcome::kAccepted:
           new_connection.Emit();
-          if (!life->alive) return true;
+          if (!life.alive()) return true;
           return HasPendingConnections();
         case AcceptOutcome::kFailed:
           EmitError();

@@ -106,6 +106,7 @@
 #include <string_view>
 
 #include "eventloop/event_loop.h"
+#include "ipc/life_flag.h"
 #include "ipc/local_server_listening_socket.h"
 #include "ipc/local_socket.h"
 #include "ipc/os_calls.h"
@@ -187,9 +188,6 @@ class LocalServer : public LocalServerTypes {
   Signal<LocalSocket::Error> error_occurred;
 
  private:
-  struct Life {
-    bool alive = true;
-  };
   // What accepting one connection gave.
   enum class AcceptOutcome { kAccepted, kNoneReady, kSkipped, kFailed };
 
@@ -210,12 +208,12 @@ class LocalServer : public LocalServerTypes {
   void ClearError();
 
   // True once the loop is gone: Listen and WaitForNewConnection then do nothing.
-  bool Inert() const { return loop_token_.expired(); }
+  bool Inert() const { return loop_link_.LoopGone(); }
 
   eventloop::EventLoop& loop_;
-  const std::weak_ptr<const void> loop_token_;
+  const internal::LoopLink loop_link_;
   OsCalls& os_;
-  const std::shared_ptr<Life> life_;
+  internal::LifeFlag life_;
 
   uint32_t options_ = kNoOptions;
   int max_pending_ = 30;

@@ -151,6 +151,22 @@ ExistingPath HandleExistingPath(OsCalls& os, const ResolvedName& name) {
   }
 }
 
+// Puts the socket at `name`'s path with `place` (a bind or a link), which fails with
+// `in_use_err` when the path exists: the existing path is then dealt with by
+// HandleExistingPath and, if it is free now, `place` runs once more. Returns nothing on
+// success, else the failure.
+template <typename Place>
+std::optional<ListenOutcome> PlaceAtPath(OsCalls& os, const ResolvedName& name, int in_use_err,
+                                         Place place) {
+  for (int attempt = 0;; ++attempt) {
+    const SysResult r = place();
+    if (r.rc == 0) return std::nullopt;
+    if (r.err != in_use_err || attempt > 0) return ErrnoFailure(r.err);
+    ExistingPath existing = HandleExistingPath(os, name);
+    if (!existing.retry) return std::move(existing.failure);
+  }
+}
+
 // kAbstractNamespace: no file.
 ListenOutcome ListenAbstract(OsCalls& os, OsFd fd, const ResolvedName& name, int backlog) {
   if (const SysResult r = os.Bind(fd.get(), AsSockaddr(name.address), name.address_length);
@@ -163,12 +179,10 @@ ListenOutcome ListenAbstract(OsCalls& os, OsFd fd, const ResolvedName& name, int
 
 // kNoOptions: bind the final path directly.
 ListenOutcome ListenAtPath(OsCalls& os, OsFd fd, const ResolvedName& name, int backlog) {
-  for (int attempt = 0;; ++attempt) {
-    const SysResult r = os.Bind(fd.get(), AsSockaddr(name.address), name.address_length);
-    if (r.rc == 0) break;
-    if (r.err != EADDRINUSE || attempt > 0) return ErrnoFailure(r.err);
-    ExistingPath existing = HandleExistingPath(os, name);
-    if (!existing.retry) return std::move(existing.failure);
+  if (std::optional<ListenOutcome> failure = PlaceAtPath(os, name, EADDRINUSE, [&] {
+        return os.Bind(fd.get(), AsSockaddr(name.address), name.address_length);
+      })) {
+    return std::move(*failure);
   }
   ListeningSocket socket(os, std::move(fd), IdentifySocketFile(os, name.full_name, name.full_name));
   if (const SysResult r = os.Listen(socket.fd(), backlog); r.rc < 0) {
@@ -218,12 +232,9 @@ class PrivateDirectoryRecipe {
       return ErrnoFailure(r.err);
     }
     if (const SysResult r = os_.Listen(fd_.get(), backlog_); r.rc < 0) return ErrnoFailure(r.err);
-    for (int attempt = 0;; ++attempt) {
-      const SysResult r = os_.Link(file_.c_str(), path.c_str());
-      if (r.rc == 0) break;
-      if (r.err != EEXIST || attempt > 0) return ErrnoFailure(r.err);
-      ExistingPath existing = HandleExistingPath(os_, name_);
-      if (!existing.retry) return std::move(existing.failure);
+    if (std::optional<ListenOutcome> failure = PlaceAtPath(
+            os_, name_, EEXIST, [&] { return os_.Link(file_.c_str(), path.c_str()); })) {
+      return std::move(*failure);
     }
     // The temporary name is private, so it names the file now at `path` (a hard link to it).
     SocketFile file = IdentifySocketFile(os_, path, file_);

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+
 namespace ipc {
 namespace internal {
 namespace {
@@ -38,6 +40,16 @@ SocketFile IdentifySocketFile(OsCalls& os, const std::string& path, const std::s
   struct stat st {};
   if (os.Lstat(name.c_str(), &st).rc < 0 || !S_ISSOCK(st.st_mode)) return {};
   return SocketFile{path, st.st_dev, st.st_ino};
+}
+
+bool RemoveSocketFile(OsCalls& os, const std::string& path) {
+  struct stat st {};
+  if (const SysResult r = os.Lstat(path.c_str(), &st); r.rc < 0) {
+    return r.err == ENOENT || r.err == ENOTDIR;  // Nothing there.
+  }
+  if (!S_ISSOCK(st.st_mode)) return false;
+  const SysResult r = os.Unlink(path.c_str());
+  return r.rc == 0 || r.err == ENOENT;
 }
 
 }  // namespace internal

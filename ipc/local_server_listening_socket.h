@@ -2,7 +2,8 @@
 // socket file at its path. Closing removes that file only while the path still names it (same
 // st_dev/st_ino), and only then closes the fd: while the bound socket is open its inode cannot
 // be freed and reused, so a path with the remembered st_dev/st_ino really is this file. A newer
-// server's socket at the same path is never removed.
+// server's socket at the same path is never removed. RemoveSocketFile, by contrast, removes
+// whatever socket is at a path (LocalServer::RemoveServer).
 //
 // Threads: as its owner. The OsCalls must outlive it.
 #ifndef LOCALSOCKET_IPC_LOCAL_SERVER_LISTENING_SOCKET_H_
@@ -56,6 +57,11 @@ class ListeningSocket {
 // name of the same file (a hard link to it). No file (an empty path) when lstat fails or finds
 // no socket.
 SocketFile IdentifySocketFile(OsCalls& os, const std::string& path, const std::string& name);
+
+// Removes the socket file at `path`, whoever's it is (LocalServer::RemoveServer). True when a
+// socket was removed or nothing is there; false for anything else (left untouched) or when the
+// unlink fails.
+bool RemoveSocketFile(OsCalls& os, const std::string& path);
 
 }  // namespace internal
 }  // namespace ipc

@@ -84,7 +84,7 @@
 // Listen(int); accept errors do not close the server; the pending queue never exceeds
 // max_pending_connections() (Qt: max + 2); the full sun_path is usable (Qt: 106 bytes);
 // a successful Listen clears the error; sockets taken with NextPendingConnection belong to the
-// caller and outlive the server.
+// caller and outlive the server. README.md ("Differences from Qt") lists them with the reasons.
 //
 // Re-entrancy: a new_connection or error_occurred slot may call NextPendingConnection, Close,
 // Listen, or destroy the server (the server then touches nothing).
@@ -97,10 +97,7 @@
 #ifndef LOCALSOCKET_IPC_LOCAL_SERVER_H_
 #define LOCALSOCKET_IPC_LOCAL_SERVER_H_
 
-#include <sys/types.h>
-
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -109,12 +106,9 @@
 #include "ipc/local_socket.h"
 #include "ipc/os_calls.h"
 #include "ipc/signal.h"
+#include "ipc/socket_types.h"
 
 namespace ipc {
-
-namespace internal {
-enum class ApiCall : uint8_t;
-}  // namespace internal
 
 class LocalServer : public LocalServerTypes {
  public:
@@ -122,33 +116,39 @@ class LocalServer : public LocalServerTypes {
   // kAbstractNamespace) comes from LocalServerTypes (ipc/socket_types.h).
 
   // `loop` should outlive the server (else it becomes inert); `os` must outlive it; accepted
-  // sockets use both too.
+  // sockets use both too. Every member is for the loop's thread only.
   explicit LocalServer(eventloop::EventLoop& loop, OsCalls& os = RealOsCalls());
+  // Close(): destroys the pending sockets, removes the socket file it created (if the path
+  // still names it) and closes the listening fd. Emits nothing. A slot may destroy the server.
+  ~LocalServer();
+  // Neither copyable nor movable.
   LocalServer(const LocalServer&) = delete;
   LocalServer& operator=(const LocalServer&) = delete;
-  // Close(): destroys the pending sockets and removes the socket file it created (if the path
-  // still names it).
-  ~LocalServer();
 
   // Listens on `name` with socket_options() (see the file comment). Returns true on success
   // (the error is cleared); false with server_error()/error_string() set otherwise, leaving
   // nothing behind (no fd, no file, no temporary directory). Emits nothing.
   bool Listen(std::string_view name);
-  // Adopts a listening AF_UNIX stream socket: false, kUnsupportedSocketOperation, and the fd
-  // untouched otherwise (flags it changed are restored; false, kOperation when already
-  // listening). On success the server owns
-  // the fd (made non-blocking and close-on-exec); names come from getsockname: server_name() is
-  // the bound path's basename and full_server_name() the path, or both the abstract name (then
-  // socket_options() gains kAbstractNamespace, else loses it). It never unlinks the path.
+  // Adopts a listening AF_UNIX stream socket. Anything else: false, kUnsupportedSocketOperation,
+  // and the fd untouched (flags it changed are restored); already listening: false,
+  // kOperation. On success the server owns the fd (made non-blocking and close-on-exec) and
+  // closes it in Close(); names come from getsockname: server_name() is the bound path's
+  // basename and full_server_name() the path, or both the abstract name (then socket_options()
+  // gains kAbstractNamespace, else loses it). It never unlinks the path. Emits nothing.
   bool Listen(int socket_descriptor);
-  // No-op when not listening. Otherwise destroys the pending (not yet taken) sockets, closes
-  // the listening fd, removes the socket file if it is still the one this server created,
-  // clears the names and the error. Sockets already taken are unaffected.
+  // No-op when not listening. Otherwise destroys the pending (not yet taken) sockets, removes
+  // the socket file if it is still the one this server created, closes the listening fd, and
+  // clears the names and the error. Sockets already taken are unaffected. Emits nothing.
   void Close();
+  // True from a successful Listen until Close().
   bool IsListening() const;
+  // The name as given to Listen (file comment, "Names"); empty when not listening.
   std::string server_name() const;
+  // The resolved path, or the abstract name without its leading NUL; empty when not listening.
   std::string full_server_name() const;
+  // The last failure (kNone when there is none; file comment, "Errors").
   LocalSocket::Error server_error() const;
+  // "LocalServer::<Function>: <cause>[: <strerror text>]", or "" with kNone.
   std::string error_string() const;
   // kNoOptions or an OR of the SocketOption bits; a value with other bits is ignored. Takes
   // effect at the next Listen.
@@ -161,8 +161,9 @@ class LocalServer : public LocalServerTypes {
   // The listen(2) backlog used by the next Listen (default 50). A negative n is ignored.
   void SetListenBacklogSize(int n);
   int listen_backlog_size() const;
-  // The listening fd, or -1 when not listening.
+  // The listening fd (owned by the server), or -1 when not listening.
   int socket_descriptor() const;
+  // True when accepted sockets wait to be taken with NextPendingConnection.
   bool HasPendingConnections() const;
   // Dequeues the oldest pending socket (nullptr when none). The caller owns it; it may outlive
   // the server. Resumes accepting when the queue drops below max_pending_connections().
@@ -186,56 +187,9 @@ class LocalServer : public LocalServerTypes {
   Signal<LocalSocket::Error> error_occurred;
 
  private:
-  struct Life {
-    bool alive = true;
-  };
-  // What accepting one connection gave.
-  enum class AcceptOutcome { kAccepted, kNoneReady, kSkipped, kFailed };
+  class Impl;  // ipc/local_server_impl.h
 
-  // Shared tail of both Listen overloads: takes ownership of `fd` and starts watching it.
-  // On failure sets the error and leaves the fd alone.
-  bool StartListening(int fd, std::string server_name, std::string full_name, bool abstract);
-  void OnReadable();
-  void OnRetryTimer();
-  // Accepts until EAGAIN, the queue is full, a failure, or the per-wake-up cap.
-  void AcceptLoop();
-  // One accept4; on success the socket is queued (nothing emitted). On a failure that pauses
-  // accepting the error is recorded and the backoff timer armed (nothing emitted).
-  AcceptOutcome AcceptOne(internal::ApiCall call);
-  // Emits error_occurred(server_error()). Returns false if a slot destroyed the server.
-  bool EmitError();
-  void UpdateInterest();
-  void SetError(LocalSocket::Error error, std::string error_string);
-  void ClearError();
-
-  // True once the loop is gone: Listen and WaitForNewConnection then do nothing.
-  bool Inert() const { return loop_token_.expired(); }
-
-  eventloop::EventLoop& loop_;
-  const std::weak_ptr<const void> loop_token_;
-  OsCalls& os_;
-  const std::shared_ptr<Life> life_;
-
-  uint32_t options_ = kNoOptions;
-  int max_pending_ = 30;
-  int backlog_ = 50;
-  LocalSocket::Error error_ = LocalSocket::Error::kNone;
-  std::string error_string_;
-
-  // Listening state.
-  int fd_ = -1;
-  uint64_t generation_ = 0;  // Bumped by Close(): an accept loop of an old fd stops.
-  std::string server_name_;
-  std::string full_server_name_;
-  bool abstract_ = false;
-  bool owns_file_ = false;  // The socket file at full_server_name_ is ours (dev_/ino_).
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
-  std::unique_ptr<eventloop::FdWatcher> watcher_;
-  std::deque<std::unique_ptr<LocalSocket>> pending_;
-  bool accept_paused_ = false;  // After an accept failure, until the retry timer fires.
-  eventloop::Duration retry_backoff_;
-  std::unique_ptr<eventloop::Timer> retry_timer_;
+  const std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace ipc

@@ -42,10 +42,12 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "ipc/os_fd.h"
 #include "ipc/socket_errors.h"
 #include "ipc/socket_types.h"
 
@@ -55,14 +57,20 @@ namespace {
 
 constexpr int kSocketType = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
 
-ServerSocket Failure(Error error, std::string error_string) {
-  ServerSocket result;
+ListenOutcome Failure(Error error, std::string error_string) {
+  ListenOutcome result;
   result.error = error;
   result.error_string = std::move(error_string);
   return result;
 }
 
-ServerSocket ErrnoFailure(int err) {
+ListenOutcome Succeeded(ListeningSocket socket) {
+  ListenOutcome result;
+  result.socket = std::move(socket);
+  return result;
+}
+
+ListenOutcome ErrnoFailure(int err) {
   const Error error = ErrorFromListenErrno(err);
   return Failure(error, FormatError(ApiCall::kServerListen, ErrorCause(error), err));
 }
@@ -84,7 +92,7 @@ const sockaddr* AsSockaddr(const sockaddr_un& address) {
 // What to do about a path that already exists.
 struct ExistingPath {
   bool retry = false;  // The path is free now: bind/link again.
-  ServerSocket failure;
+  ListenOutcome failure;
 };
 
 ExistingPath Retry() {
@@ -93,7 +101,7 @@ ExistingPath Retry() {
   return result;
 }
 
-ExistingPath Refuse(ServerSocket failure) {
+ExistingPath Refuse(ListenOutcome failure) {
   ExistingPath result;
   result.failure = std::move(failure);
   return result;
@@ -114,11 +122,12 @@ ExistingPath HandleExistingPath(OsCalls& os, const ResolvedName& name) {
                 FormatError(ApiCall::kServerListen,
                             std::string(ErrorCause(Error::kAddressInUse)) + " (not a socket)")));
   }
-  const SysResult probe = os.Socket(AF_UNIX, kSocketType, 0);
-  if (probe.rc < 0) return Refuse(ErrnoFailure(probe.err));
-  const int probe_fd = static_cast<int>(probe.rc);
-  const SysResult connected = os.Connect(probe_fd, AsSockaddr(name.address), name.address_length);
-  os.Close(probe_fd);  // A live server sees a client that connects and hangs up.
+  const SysResult probe_created = os.Socket(AF_UNIX, kSocketType, 0);
+  if (probe_created.rc < 0) return Refuse(ErrnoFailure(probe_created.err));
+  OsFd probe(os, static_cast<int>(probe_created.rc));
+  const SysResult connected =
+      os.Connect(probe.get(), AsSockaddr(name.address), name.address_length);
+  probe.reset();  // A live server sees a client that connects and hangs up.
   if (connected.rc == 0) {
     return Refuse(Failure(Error::kAddressInUse,
                           FormatError(ApiCall::kServerListen, ErrorCause(Error::kAddressInUse))));
@@ -142,51 +151,57 @@ ExistingPath HandleExistingPath(OsCalls& os, const ResolvedName& name) {
   }
 }
 
-// kAbstractNamespace: no file.
-ServerSocket ListenAbstract(OsCalls& os, int fd, const ResolvedName& name, int backlog) {
-  if (const SysResult r = os.Bind(fd, AsSockaddr(name.address), name.address_length); r.rc < 0) {
-    return ErrnoFailure(r.err);
-  }
-  if (const SysResult r = os.Listen(fd, backlog); r.rc < 0) return ErrnoFailure(r.err);
-  ServerSocket result;
-  result.fd = fd;
-  return result;
-}
-
-// kNoOptions: bind the final path directly.
-ServerSocket ListenAtPath(OsCalls& os, int fd, const ResolvedName& name, int backlog) {
+// Puts the socket at `name`'s path with `place` (a bind or a link), which fails with
+// `in_use_err` when the path exists: the existing path is then dealt with by
+// HandleExistingPath and, if it is free now, `place` runs once more. Returns nothing on
+// success, else the failure.
+template <typename Place>
+std::optional<ListenOutcome> PlaceAtPath(OsCalls& os, const ResolvedName& name, int in_use_err,
+                                         Place place) {
   for (int attempt = 0;; ++attempt) {
-    const SysResult r = os.Bind(fd, AsSockaddr(name.address), name.address_length);
-    if (r.rc == 0) break;
-    if (r.err != EADDRINUSE || attempt > 0) return ErrnoFailure(r.err);
+    const SysResult r = place();
+    if (r.rc == 0) return std::nullopt;
+    if (r.err != in_use_err || attempt > 0) return ErrnoFailure(r.err);
     ExistingPath existing = HandleExistingPath(os, name);
     if (!existing.retry) return std::move(existing.failure);
   }
-  ServerSocket result;
-  result.fd = fd;
-  struct stat st {};
-  if (os.Lstat(name.full_name.c_str(), &st).rc == 0 && S_ISSOCK(st.st_mode)) {
-    result.owns_file = true;
-    result.dev = st.st_dev;
-    result.ino = st.st_ino;
-  }
-  if (const SysResult r = os.Listen(fd, backlog); r.rc < 0) {
-    if (result.owns_file) UnlinkIfSame(os, name.full_name, result.dev, result.ino);
+}
+
+// kAbstractNamespace: no file.
+ListenOutcome ListenAbstract(OsCalls& os, OsFd fd, const ResolvedName& name, int backlog) {
+  if (const SysResult r = os.Bind(fd.get(), AsSockaddr(name.address), name.address_length);
+      r.rc < 0) {
     return ErrnoFailure(r.err);
   }
-  return result;
+  if (const SysResult r = os.Listen(fd.get(), backlog); r.rc < 0) return ErrnoFailure(r.err);
+  return Succeeded(ListeningSocket(os, std::move(fd)));
+}
+
+// kNoOptions: bind the final path directly.
+ListenOutcome ListenAtPath(OsCalls& os, OsFd fd, const ResolvedName& name, int backlog) {
+  if (std::optional<ListenOutcome> failure = PlaceAtPath(os, name, EADDRINUSE, [&] {
+        return os.Bind(fd.get(), AsSockaddr(name.address), name.address_length);
+      })) {
+    return std::move(*failure);
+  }
+  ListeningSocket socket(os, std::move(fd), IdentifySocketFile(os, name.full_name, name.full_name));
+  if (const SysResult r = os.Listen(socket.fd(), backlog); r.rc < 0) {
+    return ErrnoFailure(r.err);  // `socket` closes: our file is unlinked, then the fd closed.
+  }
+  return Succeeded(std::move(socket));
 }
 
 // Access options: bind in a private directory, chmod, listen, then link into place.
 class PrivateDirectoryRecipe {
  public:
-  PrivateDirectoryRecipe(OsCalls& os, int fd, const ResolvedName& name, mode_t mode, int backlog)
-      : os_(os), fd_(fd), name_(name), mode_(mode), backlog_(backlog) {}
+  PrivateDirectoryRecipe(OsCalls& os, OsFd fd, const ResolvedName& name, mode_t mode, int backlog)
+      : os_(os), fd_(std::move(fd)), name_(name), mode_(mode), backlog_(backlog) {}
   PrivateDirectoryRecipe(const PrivateDirectoryRecipe&) = delete;
   PrivateDirectoryRecipe& operator=(const PrivateDirectoryRecipe&) = delete;
+  // The temporary name and directory go before fd_ closes (on failure).
   ~PrivateDirectoryRecipe() { CleanUp(); }
 
-  ServerSocket Run() {
+  ListenOutcome Run() {
     const std::string& path = name_.full_name;
     // Resolved paths always contain a '/': they are absolute or placed in TempDirectory().
     std::vector<char> path_template(path.begin(), path.begin() + (path.rfind('/') + 1));
@@ -198,59 +213,49 @@ class PrivateDirectoryRecipe {
     directory_.assign(path_template.data());
     const SysResult opened = os_.Open(directory_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
     if (opened.rc < 0) return ErrnoFailure(opened.err);
-    directory_fd_ = static_cast<int>(opened.rc);
+    directory_fd_ = OsFd(os_, static_cast<int>(opened.rc));
     file_ = directory_ + "/s";
 
     // The bind path is short whatever the directory's length.
-    std::string bind_path = "/proc/self/fd/" + std::to_string(directory_fd_) + "/s";
+    std::string bind_path = "/proc/self/fd/" + std::to_string(directory_fd_.get()) + "/s";
     socklen_t length = 0;
     sockaddr_un address = PathAddress(bind_path, &length);
-    SysResult bound = os_.Bind(fd_, AsSockaddr(address), length);
+    SysResult bound = os_.Bind(fd_.get(), AsSockaddr(address), length);
     if (bound.rc < 0 && bound.err == ENOENT && file_.size() <= kMaxPathLength) {
       bind_path = file_;  // No /proc: the real temporary path fits.
       address = PathAddress(bind_path, &length);
-      bound = os_.Bind(fd_, AsSockaddr(address), length);
+      bound = os_.Bind(fd_.get(), AsSockaddr(address), length);
     }
     if (bound.rc < 0) return ErrnoFailure(bound.err);
     file_bound_ = true;
     if (const SysResult r = os_.Chmod(bind_path.c_str(), mode_); r.rc < 0) {
       return ErrnoFailure(r.err);
     }
-    if (const SysResult r = os_.Listen(fd_, backlog_); r.rc < 0) return ErrnoFailure(r.err);
-    for (int attempt = 0;; ++attempt) {
-      const SysResult r = os_.Link(file_.c_str(), path.c_str());
-      if (r.rc == 0) break;
-      if (r.err != EEXIST || attempt > 0) return ErrnoFailure(r.err);
-      ExistingPath existing = HandleExistingPath(os_, name_);
-      if (!existing.retry) return std::move(existing.failure);
+    if (const SysResult r = os_.Listen(fd_.get(), backlog_); r.rc < 0) return ErrnoFailure(r.err);
+    if (std::optional<ListenOutcome> failure = PlaceAtPath(
+            os_, name_, EEXIST, [&] { return os_.Link(file_.c_str(), path.c_str()); })) {
+      return std::move(*failure);
     }
-    ServerSocket result;
-    result.fd = fd_;
-    struct stat st {};
-    // The temporary name is private, so this is the file now at `path` (a hard link to it).
-    if (os_.Lstat(file_.c_str(), &st).rc == 0) {
-      result.owns_file = true;
-      result.dev = st.st_dev;
-      result.ino = st.st_ino;
-    }
-    return result;
+    // The temporary name is private, so it names the file now at `path` (a hard link to it).
+    SocketFile file = IdentifySocketFile(os_, path, file_);
+    return Succeeded(ListeningSocket(os_, std::move(fd_), std::move(file)));
   }
 
  private:
-  // Removes the temporary name and directory, and closes the directory fd.
+  // Removes the temporary name and directory, then closes the directory fd.
   void CleanUp() {
     if (file_bound_) os_.Unlink(file_.c_str());
     if (!directory_.empty()) os_.Rmdir(directory_.c_str());
-    if (directory_fd_ >= 0) os_.Close(directory_fd_);
+    directory_fd_.reset();
   }
 
   OsCalls& os_;
-  const int fd_;
+  OsFd fd_;  // The listening socket, until Run() hands it over.
   const ResolvedName& name_;
   const mode_t mode_;
   const int backlog_;
   std::string directory_;  // Set once mkdtemp created it.
-  int directory_fd_ = -1;
+  OsFd directory_fd_;
   std::string file_;  // "<directory_>/s".
   bool file_bound_ = false;
 };
@@ -265,28 +270,15 @@ mode_t AccessMode(uint32_t options) {
   return mode;
 }
 
-ServerSocket CreateServerSocket(OsCalls& os, const ResolvedName& name, bool abstract,
-                                mode_t access_mode, int backlog) {
+ListenOutcome CreateServerSocket(OsCalls& os, const ResolvedName& name, bool abstract,
+                                 mode_t access_mode, int backlog) {
   const SysResult created = os.Socket(AF_UNIX, kSocketType, 0);
   if (created.rc < 0) return ErrnoFailure(created.err);
-  const int fd = static_cast<int>(created.rc);
-  ServerSocket result;
-  if (abstract) {
-    result = ListenAbstract(os, fd, name, backlog);
-  } else if (access_mode == 0) {
-    result = ListenAtPath(os, fd, name, backlog);
-  } else {
-    result = PrivateDirectoryRecipe(os, fd, name, access_mode, backlog).Run();
-  }
-  if (result.fd < 0) os.Close(fd);
-  return result;
-}
-
-bool UnlinkIfSame(OsCalls& os, const std::string& path, dev_t dev, ino_t ino) {
-  struct stat st {};
-  if (os.Lstat(path.c_str(), &st).rc < 0) return false;
-  if (!S_ISSOCK(st.st_mode) || st.st_dev != dev || st.st_ino != ino) return false;
-  return os.Unlink(path.c_str()).rc == 0;
+  // Each recipe owns the fd from here: it closes it on failure, after its own cleanup.
+  OsFd fd(os, static_cast<int>(created.rc));
+  if (abstract) return ListenAbstract(os, std::move(fd), name, backlog);
+  if (access_mode == 0) return ListenAtPath(os, std::move(fd), name, backlog);
+  return PrivateDirectoryRecipe(os, std::move(fd), name, access_mode, backlog).Run();
 }
 
 }  // namespace internal

@@ -6,6 +6,11 @@
 #include "ipc/local_server_listening_socket.h"
 #include "ipc/server_name.h"
 
+// Debug builds: aborts unless called on the server's thread (see eventloop/event_loop.h).
+#define CHECK_THREAD(call) LOCALSOCKET_DCHECK_ON_BOUND_THREAD(impl_->thread_binding_, call)
+// Debug builds: a wait binds the server to its thread, unless its loop is bound already.
+#define BIND_THREAD(call) LOCALSOCKET_BIND_TO_CURRENT_THREAD(impl_->thread_binding_, call)
+
 namespace ipc {
 namespace {
 
@@ -18,38 +23,87 @@ LocalServer::LocalServer(eventloop::EventLoop& loop, OsCalls& os)
 
 LocalServer::~LocalServer() = default;
 
-bool LocalServer::Listen(std::string_view name) { return impl_->Listen(name); }
-bool LocalServer::Listen(int socket_descriptor) { return impl_->Listen(socket_descriptor); }
-void LocalServer::Close() { impl_->Close(); }
+bool LocalServer::Listen(std::string_view name) {
+  CHECK_THREAD("LocalServer::Listen");
+  return impl_->Listen(name);
+}
+bool LocalServer::Listen(int socket_descriptor) {
+  CHECK_THREAD("LocalServer::Listen");
+  return impl_->Listen(socket_descriptor);
+}
+void LocalServer::Close() {
+  CHECK_THREAD("LocalServer::Close");
+  impl_->Close();
+}
 
-bool LocalServer::IsListening() const { return impl_->IsListening(); }
-std::string LocalServer::server_name() const { return impl_->server_name_; }
-std::string LocalServer::full_server_name() const { return impl_->full_server_name_; }
-LocalSocket::Error LocalServer::server_error() const { return impl_->error_; }
-std::string LocalServer::error_string() const { return impl_->error_string_; }
+bool LocalServer::IsListening() const {
+  CHECK_THREAD("LocalServer::IsListening");
+  return impl_->IsListening();
+}
+std::string LocalServer::server_name() const {
+  CHECK_THREAD("LocalServer::server_name");
+  return impl_->server_name_;
+}
+std::string LocalServer::full_server_name() const {
+  CHECK_THREAD("LocalServer::full_server_name");
+  return impl_->full_server_name_;
+}
+LocalSocket::Error LocalServer::server_error() const {
+  CHECK_THREAD("LocalServer::server_error");
+  return impl_->error_;
+}
+std::string LocalServer::error_string() const {
+  CHECK_THREAD("LocalServer::error_string");
+  return impl_->error_string_;
+}
 
 void LocalServer::SetSocketOptions(uint32_t options) {
+  CHECK_THREAD("LocalServer::SetSocketOptions");
+
   if ((options & ~kAllOptions) == 0) impl_->options_ = options;
 }
-uint32_t LocalServer::socket_options() const { return impl_->options_; }
+uint32_t LocalServer::socket_options() const {
+  CHECK_THREAD("LocalServer::socket_options");
+  return impl_->options_;
+}
 
 void LocalServer::SetMaxPendingConnections(int n) {
+  CHECK_THREAD("LocalServer::SetMaxPendingConnections");
+
   if (n >= 0) impl_->acceptor_.SetMaxPending(n);
 }
-int LocalServer::max_pending_connections() const { return impl_->acceptor_.max_pending(); }
+int LocalServer::max_pending_connections() const {
+  CHECK_THREAD("LocalServer::max_pending_connections");
+  return impl_->acceptor_.max_pending();
+}
 
 void LocalServer::SetListenBacklogSize(int n) {
+  CHECK_THREAD("LocalServer::SetListenBacklogSize");
+
   if (n >= 0) impl_->backlog_ = n;
 }
-int LocalServer::listen_backlog_size() const { return impl_->backlog_; }
+int LocalServer::listen_backlog_size() const {
+  CHECK_THREAD("LocalServer::listen_backlog_size");
+  return impl_->backlog_;
+}
 
-int LocalServer::socket_descriptor() const { return impl_->listening_.fd(); }
-bool LocalServer::HasPendingConnections() const { return impl_->acceptor_.HasPending(); }
+int LocalServer::socket_descriptor() const {
+  CHECK_THREAD("LocalServer::socket_descriptor");
+  return impl_->listening_.fd();
+}
+bool LocalServer::HasPendingConnections() const {
+  CHECK_THREAD("LocalServer::HasPendingConnections");
+  return impl_->acceptor_.HasPending();
+}
 std::unique_ptr<LocalSocket> LocalServer::NextPendingConnection() {
+  CHECK_THREAD("LocalServer::NextPendingConnection");
+
   return impl_->acceptor_.Dequeue();
 }
 
 bool LocalServer::WaitForNewConnection(int msecs, bool* timed_out) {
+  BIND_THREAD("LocalServer::WaitForNewConnection");
+
   return impl_->WaitForNewConnection(msecs, timed_out);
 }
 
@@ -63,3 +117,6 @@ bool LocalServer::RemoveServer(std::string_view name) {
 }
 
 }  // namespace ipc
+
+#undef CHECK_THREAD
+#undef BIND_THREAD

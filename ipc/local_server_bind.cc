@@ -204,7 +204,8 @@ class PrivateDirectoryRecipe {
   ListenOutcome Run() {
     const std::string& path = name_.full_name;
     // Resolved paths always contain a '/': they are absolute or placed in TempDirectory().
-    std::vector<char> path_template(path.begin(), path.begin() + (path.rfind('/') + 1));
+    const std::string directory = path.substr(0, path.rfind('/') + 1);
+    std::vector<char> path_template(directory.begin(), directory.end());
     static constexpr char kTemplateName[] = ".ipc-server-XXXXXX";
     path_template.insert(path_template.end(), kTemplateName, kTemplateName + sizeof(kTemplateName));
     if (const SysResult r = os_.Mkdtemp(path_template.data()); r.rc < 0) {

@@ -28,7 +28,11 @@ LocalServer::Impl::Impl(LocalServer& owner, eventloop::EventLoop& loop, OsCalls&
       owner_(owner),
       loop_(loop),
       os_(os),
-      loop_link_(loop) {}
+      loop_link_(loop) {
+  LOCALSOCKET_FOLLOW_THREAD_BINDING(thread_binding_, loop.thread_binding());
+  LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(thread_binding_, owner.new_connection,
+                                            owner.error_occurred);
+}
 
 LocalServer::Impl::~Impl() { Close(); }
 

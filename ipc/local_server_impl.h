@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "eventloop/event_loop.h"
+#include "eventloop/thread_binding.h"
 #include "ipc/life_flag.h"
 #include "ipc/local_server.h"
 #include "ipc/local_server_acceptor.h"
@@ -60,6 +61,8 @@ class LocalServer::Impl {
   std::string full_server_name_;
   internal::ListeningSocket listening_;
   internal::ServerAcceptor acceptor_;
+  // Debug builds: the thread the server is used on (its loop's, or that of its first wait).
+  LOCALSOCKET_THREAD_BINDING(thread_binding_, "LocalServer");
 
  private:
   // True once the loop is gone: Listen and WaitForNewConnection then do nothing.

@@ -34,10 +34,10 @@ LocalSocket::Impl::Impl(LocalSocket& owner, eventloop::EventLoop& loop, OsCalls&
       flush_task_(
           loop.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); })) {
   LOCALSOCKET_FOLLOW_THREAD_BINDING(thread_binding_, loop.thread_binding());
-  LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(
-      thread_binding_, owner.connected, owner.disconnected, owner.error_occurred,
-      owner.state_changed, owner.ready_read, owner.bytes_written, owner.about_to_close,
-      owner.read_channel_finished);
+  LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(thread_binding_, owner.connected, owner.disconnected,
+                                            owner.error_occurred, owner.state_changed,
+                                            owner.ready_read, owner.bytes_written,
+                                            owner.about_to_close, owner.read_channel_finished);
 }
 
 LocalSocket::Impl::~Impl() {

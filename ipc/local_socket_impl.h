@@ -140,7 +140,7 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   void AfterRead();
   void UpdateInterest();
   bool Readable(ApiCall call);
-  bool DiscardsInput() const { return !(open_mode_ & kReadOnly); }
+  bool DiscardsInput() const { return (open_mode_ & kReadOnly) == 0; }
 
   std::unique_ptr<eventloop::FdWatcher> watcher_;
   std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;

@@ -516,8 +516,8 @@ TEST_F(ReentrancyTest, DataArrivingDuringReadyReadGetsOneMoreReadyReadAfterTheSl
 }
 
 // A ready_read slot that reconnects and then waits for the new connection's first data: that
-// data belongs to the new connection, and its ready_read (deferred until the slot returns) must not be
-// lost with the old connection's sequence.
+// data belongs to the new connection, and its ready_read (deferred until the slot returns) must not
+// be lost with the old connection's sequence.
 TEST_F(ReentrancyTest, ReconnectInsideReadyReadThenWaitStillGetsReadyRead) {
   LocalSocket socket(loop_);
   UniqueFd peer;

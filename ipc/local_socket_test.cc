@@ -659,7 +659,8 @@ TEST_F(LocalSocketTest, ReconnectAfterDisconnectStartsClean) {
   client.ConnectToServer("srv");
   ASSERT_EQ(client.state(), State::kConnected);
   EXPECT_EQ(events.Take(), (Events{"state:kConnecting", "state:kConnected", "connected"}));
-  EXPECT_EQ(client.BytesAvailable(), 0) << "a new connection starts clean: the old unread bytes are gone";
+  EXPECT_EQ(client.BytesAvailable(), 0)
+      << "a new connection starts clean: the old unread bytes are gone";
   EXPECT_EQ(client.BytesToWrite(), 0);
   EXPECT_TRUE(client.AtEnd());
   EXPECT_EQ(client.error(), Error::kNone) << "a successful connect clears the error";
@@ -1101,8 +1102,8 @@ TEST_F(BacklogTest, ConnectTimeoutZeroFailsAtOnce) {
 }
 
 TEST_F(BacklogTest, EndingAConnectAttemptCancelsTheRetry) {
-  // Cancelling a connect emits exactly state_changed(kUnconnected) (after about_to_close for Close); no
-  // error, no read_channel_finished, no disconnected; names cleared; no later retries.
+  // Cancelling a connect emits exactly state_changed(kUnconnected) (after about_to_close for
+  // Close); no error, no read_channel_finished, no disconnected; names cleared; no later retries.
   for (int way = 0; way < 3; ++way) {
     LocalSocket client(loop_);
     client.ConnectToServer("busy");

@@ -1,5 +1,6 @@
-// LocalSocket's debug-build thread checks: a socket follows its loop's thread once the loop has
-// run, or binds to the thread of its first blocking wait; its signals follow it. A call on
+// The debug-build thread checks of LocalSocket and LocalServer: each follows its loop's thread
+// once the loop has run, or binds to the thread of its first blocking wait; its signals follow
+// it. A call on
 // another thread aborts with a message naming the call. Building on one thread and running on
 // another is fine.
 #include <future>
@@ -8,6 +9,7 @@
 
 #include "eventloop/thread_binding.h"
 #include "gtest/gtest.h"
+#include "ipc/local_server.h"
 #include "ipc/local_socket.h"
 #include "testing/fake_event_loop.h"
 
@@ -89,6 +91,35 @@ TEST_F(LocalSocketThreadDeathTest, AWaitBindsTheSocketWhenTheLoopHasNotRun) {
   EXPECT_DEATH(socket.Abort(),
                WrongThread("LocalSocket::Abort",
                            "the LocalSocket's thread since LocalSocket::WaitForConnected"));
+  release.set_value();
+  waiter.join();
+}
+
+TEST_F(LocalSocketThreadDeathTest, AServerFollowsItsLoopToo) {
+  eventloop::FakeEventLoop loop;
+  LocalServer server(loop);
+  loop.RunUntilIdle();
+  EXPECT_DEATH(
+      OnNewThread([&] { server.Listen("x"); }),
+      WrongThread("LocalServer::Listen", "the loop's thread since EventLoop::RunUntilIdle"));
+  EXPECT_DEATH(OnNewThread([&] { server.new_connection.Connect([] {}); }),
+               WrongThread("Signal::Connect", "the loop's thread since EventLoop::RunUntilIdle"));
+}
+
+TEST_F(LocalSocketThreadDeathTest, AServerWaitBindsTheServerWhenTheLoopHasNotRun) {
+  eventloop::FakeEventLoop loop;
+  LocalServer server(loop);
+  std::promise<void> waited;
+  std::promise<void> release;
+  std::thread waiter([&] {
+    server.WaitForNewConnection(0);
+    waited.set_value();
+    release.get_future().wait();
+  });
+  waited.get_future().wait();
+  EXPECT_DEATH(server.IsListening(),
+               WrongThread("LocalServer::IsListening",
+                           "the LocalServer's thread since LocalServer::WaitForNewConnection"));
   release.set_value();
   waiter.join();
 }

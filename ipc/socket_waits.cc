@@ -100,9 +100,8 @@ bool SocketWaits::StillWaitingOn(const Guard& guard, uint64_t connection) const 
 
 int64_t SocketWaits::Round(const WaitDeadline& deadline, ApiCall call, uint64_t connection) {
   StreamChannel& channel = socket_.channel_;
-  const short events =                                           // NOLINT(runtime/int)
-      static_cast<short>((channel.ReadsFromFd() ? POLLIN : 0) |  // NOLINT(runtime/int)
-                         (channel.write_buffer().empty() ? 0 : POLLOUT));
+  const auto events = static_cast<int16_t>((channel.ReadsFromFd() ? POLLIN : 0) |
+                                           (channel.write_buffer().empty() ? 0 : POLLOUT));
   if (events == 0) {
     // Nothing could ever arrive.
     socket_.SetError(Error::kOperation, FormatError(call, "the read buffer is full"));
@@ -160,8 +159,8 @@ bool SocketWaits::UntilConnected(const WaitDeadline& deadline, ApiCall call) {
          socket_.state() == State::kConnected;
 }
 
-int SocketWaits::PollUntil(int fd, short events,  // NOLINT(runtime/int)
-                           const WaitDeadline& deadline, ApiCall call, eventloop::TimePoint until) {
+int SocketWaits::PollUntil(int fd, int16_t events, const WaitDeadline& deadline, ApiCall call,
+                           eventloop::TimePoint until) {
   pollfd entry{fd, events, 0};
   const int timeout_ms = deadline.PollTimeoutMs(until);
   const SysResult result = events == 0 || fd < 0 ? socket_.os_.Poll(nullptr, 0, timeout_ms)

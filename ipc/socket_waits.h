@@ -35,8 +35,8 @@ class SocketWaits {
   // One poll() on the fd for `events` (a plain sleep when `events` is 0), until `deadline` or
   // `until`, whichever is first. Returns the revents, 0 on timeout, -1 if poll failed (the
   // error is set, naming `call`).
-  int PollUntil(int fd, short events, const WaitDeadline& deadline,  // NOLINT(runtime/int)
-                ApiCall call, eventloop::TimePoint until = eventloop::TimePoint::max());
+  int PollUntil(int fd, int16_t events, const WaitDeadline& deadline, ApiCall call,
+                eventloop::TimePoint until = eventloop::TimePoint::max());
   // One round of ForReadyRead/ForDisconnected: polls for input (unless the read buffer is full
   // or at EOF) and, with writes pending, for output; then flushes and reads what is ready,
   // emitting as the loop would. Returns the bytes read, or -1 when the wait must end (timed

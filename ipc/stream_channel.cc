@@ -15,7 +15,7 @@ namespace {
 
 // Reading stops after this much per call, so one busy socket cannot starve the others on the
 // loop (level-triggered: the rest is read on the next iteration).
-constexpr int64_t kMaxReadPerCall = 256 * 1024;
+constexpr int64_t kMaxReadPerCall = int64_t{256} * 1024;
 // One recvmsg reads at most this much.
 constexpr size_t kReadChunk = ByteBuffer::kBlockSize;
 // One sendmsg gathers at most this many buffer blocks.

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -20,13 +21,13 @@ namespace {
 // libevent delivers POSIX signals to one event_base at a time: the loop that holds signal
 // watchers owns them until its last signal watcher is gone.
 std::mutex& SignalOwnerMutex() {
-  static std::mutex* const mutex = new std::mutex();
+  static auto* const mutex = new std::mutex();
   return *mutex;
 }
 const LibeventLoop* signal_owner = nullptr;  // Guarded by SignalOwnerMutex().
 
-short LibeventFlags(uint32_t io_events) {  // NOLINT(runtime/int): libevent's type
-  short flags = EV_PERSIST;                // NOLINT(runtime/int)
+int16_t LibeventFlags(uint32_t io_events) {  // libevent's flags type (short).
+  int16_t flags = EV_PERSIST;
   if (io_events & kReadable) flags |= EV_READ;
   if (io_events & kWritable) flags |= EV_WRITE;
   return flags;
@@ -89,7 +90,7 @@ class LibeventFdWatcher final : public FdWatcher {
   }
 
  private:
-  static void OnReady(int /*fd*/, short what, void* arg) {  // NOLINT(runtime/int)
+  static void OnReady(int /*fd*/, int16_t what, void* arg) {
     auto* self = static_cast<LibeventFdWatcher*>(arg);
     uint32_t ready = kNoEvents;
     if (what & EV_READ) ready |= kReadable;
@@ -133,7 +134,7 @@ class LibeventSignalWatcher final : public SignalWatcher {
   }
 
  private:
-  static void OnSignal(int /*signo*/, short /*what*/, void* arg) {  // NOLINT(runtime/int)
+  static void OnSignal(int /*signo*/, int16_t /*what*/, void* arg) {
     const std::shared_ptr<std::function<void()>> on_signal =
         static_cast<LibeventSignalWatcher*>(arg)->on_signal_;
     if (*on_signal) (*on_signal)();
@@ -162,7 +163,7 @@ LibeventLoop::LibeventLoop(const Clock& clock) : LoopBase(clock) {
   if (wake_fd_ >= 0) {
     wake_event_ = event_new(base, wake_fd_, EV_READ | EV_PERSIST, &OnWakeUp, this);
     timeout_event_ = evtimer_new(
-        base, [](int, short, void*) {}, nullptr);  // NOLINT
+        base, [](int /*fd*/, int16_t /*what*/, void* /*arg*/) {}, nullptr);
   }
   if (wake_event_ == nullptr || timeout_event_ == nullptr || event_add(wake_event_, nullptr) != 0) {
     if (wake_event_ != nullptr) event_free(wake_event_);
@@ -252,7 +253,7 @@ void LibeventLoop::WakeUp() {
 
 bool LibeventLoop::SleepsTowardsTimers() const { return &clock() == &SystemClock(); }
 
-void LibeventLoop::OnWakeUp(int fd, short /*what*/, void* /*arg*/) {  // NOLINT(runtime/int)
+void LibeventLoop::OnWakeUp(int fd, int16_t /*what*/, void* /*arg*/) {
   uint64_t count;
   while (read(fd, &count, sizeof(count)) < 0 && errno == EINTR) {
   }

@@ -2,6 +2,7 @@
 #ifndef LOCALSOCKET_EVENTLOOP_LIBEVENT_LOOP_H_
 #define LOCALSOCKET_EVENTLOOP_LIBEVENT_LOOP_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
@@ -58,7 +59,7 @@ class LibeventLoop : public internal::LoopBase {
   friend class internal::LibeventFdWatcher;
   friend class internal::LibeventSignalWatcher;
 
-  static void OnWakeUp(int fd, short what, void* arg);  // NOLINT(runtime/int): libevent's type
+  static void OnWakeUp(int fd, int16_t what, void* arg);
   void ReleaseSignalOwnership();
 
   event_base* base_ = nullptr;

@@ -15,7 +15,9 @@ TimePoint DeadlineAfter(TimePoint now, Duration delay) {
   return now + delay;
 }
 
-// Runs `callback` (kept alive by the local copy even if its owner is destroyed meanwhile).
+// Runs `callback`. Taken by value on purpose: the copy keeps the callback alive while it runs,
+// even if the callback destroys its owner (which holds the original).
+// NOLINTNEXTLINE(performance-unnecessary-value-param): the copy keeps the callback alive
 void RunCallback(std::shared_ptr<std::function<void()>> callback) {
   if (*callback) (*callback)();
 }

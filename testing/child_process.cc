@@ -8,7 +8,7 @@
 namespace ipc {
 namespace test {
 
-ChildProcess::ChildProcess(std::function<int()> body) {
+ChildProcess::ChildProcess(const std::function<int()>& body) {
   pid_ = fork();
   if (pid_ == 0) {
     // The child: no return into gtest, no atexit handlers, no flushing of inherited stdio.

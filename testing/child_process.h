@@ -15,7 +15,7 @@ namespace test {
 // child that is still running.
 class ChildProcess {
  public:
-  explicit ChildProcess(std::function<int()> body);
+  explicit ChildProcess(const std::function<int()>& body);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

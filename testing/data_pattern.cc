@@ -9,9 +9,9 @@ namespace test {
 namespace {
 
 uint64_t Mix(uint64_t x) {  // splitmix64's finaliser.
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
 }
 
@@ -46,7 +46,7 @@ void Checksum::Update(const void* data, size_t n) {
   uint64_t hash = hash_;
   for (size_t i = 0; i < n; ++i) {
     hash ^= bytes[i];
-    hash *= 1099511628211ull;
+    hash *= 1099511628211ULL;
   }
   hash_ = hash;
   bytes_ += n;

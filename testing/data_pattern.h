@@ -29,7 +29,7 @@ class Checksum {
   }
 
  private:
-  uint64_t hash_ = 14695981039346656037ull;
+  uint64_t hash_ = 14695981039346656037ULL;
   uint64_t bytes_ = 0;
 };
 // The checksum of the first `size` bytes of Pattern(seed, 0, ...).

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <string_view>
 
 #include "eventloop/event_loop.h"
 
@@ -22,16 +23,17 @@ std::string AddressText(const sockaddr* address, socklen_t length) {
   const size_t offset = offsetof(sockaddr_un, sun_path);
   if (un->sun_family != AF_UNIX || length <= offset) return "<bad address>";
   if (un->sun_path[0] == '\0') return "@" + std::string(un->sun_path + 1, length - offset - 1);
-  const std::string path(un->sun_path, strnlen(un->sun_path, sizeof(un->sun_path)));
+  std::string path(un->sun_path, strnlen(un->sun_path, sizeof(un->sun_path)));
   if (length != offset + path.size() + 1) return "<bad length for " + path + ">";
   return path;
 }
 
 SysResult MakeTempDir(char* path_template) {
   const size_t n = std::strlen(path_template);
-  EXPECT_GE(n, 6u);
+  EXPECT_GE(n, 6U);
   EXPECT_STREQ(path_template + n - 6, "XXXXXX");
-  std::memcpy(path_template + n - 6, "abc123", 6);
+  constexpr std::string_view kSuffix = "abc123";  // Replaces the trailing "XXXXXX".
+  std::copy_n(kSuffix.data(), kSuffix.size(), path_template + n - kSuffix.size());
   return SysResult{0, 0};
 }
 

@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -95,7 +96,7 @@ inline auto IntOption(int value) {
 
 // GetSockName/GetPeerName: the given address ("" = unnamed, "@x" = abstract).
 inline auto NameIs(std::string name) {
-  return [name](int, sockaddr* address, socklen_t* length) {
+  return [name = std::move(name)](int, sockaddr* address, socklen_t* length) {
     sockaddr_un un{};
     un.sun_family = AF_UNIX;
     socklen_t used = offsetof(sockaddr_un, sun_path);

@@ -28,8 +28,8 @@ class SocketTest : public ::testing::Test {
   std::unique_ptr<RawListener> Listen(std::string_view name = "srv", int backlog = 16);
   // Connects `client` to `name` (synchronously) and adopts the connection `listener` accepts
   // into `server`.
-  ::testing::AssertionResult ConnectPair(RawListener& listener, LocalSocket& client,
-                                         LocalSocket& server, std::string_view name = "srv");
+  static ::testing::AssertionResult ConnectPair(RawListener& listener, LocalSocket& client,
+                                                LocalSocket& server, std::string_view name = "srv");
 
   eventloop::LibeventLoop loop_;
   TempDir dir_;

@@ -16,7 +16,8 @@ namespace {
 constexpr size_t kMaxBaseLength = 48;
 
 // nftw callback: removes one entry (children come first with FTW_DEPTH).
-int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
+int RemoveEntry(const char* path, const struct stat* /*status*/, int /*type*/,
+                struct FTW* /*walk*/) {
   remove(path);
   return 0;
 }

@@ -1,5 +1,5 @@
-// Builds against the public contract of localsocket (its public headers) from another workspace: every
-// path, name and signature below must match exactly, or this file does not compile.
+// Builds against the public contract of localsocket (its public headers) from another workspace:
+// every path, name and signature below must match exactly, or this file does not compile.
 #include <chrono>
 #include <cstdint>
 #include <functional>

@@ -187,11 +187,7 @@ void LocalSocket::Impl::DisconnectFromServer() {
   const Guard guard = sequencer_.Take();
   Feed(ConnectionEvent::kDisconnectRequested);  // kClosing.
   if (!guard.Continues()) return;
-  if (channel_.write_buffer().empty()) {
-    OnWriteBufferDrained();
-  } else {
-    ScheduleFlush();
-  }
+  DrainWriteBuffer();
 }
 
 void LocalSocket::Impl::ShutdownWrite() {
@@ -201,11 +197,7 @@ void LocalSocket::Impl::ShutdownWrite() {
              FormatError(ApiCall::kSocketShutdownWrite, "operation not permitted in this state"));
     return;
   }
-  if (channel_.write_buffer().empty()) {
-    OnWriteBufferDrained();
-  } else {
-    ScheduleFlush();
-  }
+  DrainWriteBuffer();
 }
 
 void LocalSocket::Impl::Abort() {
@@ -256,11 +248,7 @@ void LocalSocket::Impl::Close() {
   }
   Feed(ConnectionEvent::kClose);  // kClosing: pending writes are still delivered.
   if (!guard.Continues()) return;
-  if (channel_.write_buffer().empty()) {
-    OnWriteBufferDrained();
-  } else {
-    ScheduleFlush();
-  }
+  DrainWriteBuffer();
 }
 
 void LocalSocket::Impl::ConnectionLost(ConnectionEvent event, Error error,

@@ -136,6 +136,9 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // ready_read slot). False if the socket was destroyed or a new operation started.
   bool DeliverQueuedBytes();
   void OnWriteBufferDrained();
+  // What a disconnect or a half-close does next: with nothing left to send, finishes at once
+  // (OnWriteBufferDrained); otherwise schedules the flush that will.
+  void DrainWriteBuffer();
   void ScheduleFlush();
   void AfterRead();
   void UpdateInterest();

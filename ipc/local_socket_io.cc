@@ -215,6 +215,14 @@ bool LocalSocket::Impl::DeliverQueuedBytes() {
   return guard.Continues() && channel_.is_open();
 }
 
+void LocalSocket::Impl::DrainWriteBuffer() {
+  if (channel_.write_buffer().empty()) {
+    OnWriteBufferDrained();
+  } else {
+    ScheduleFlush();
+  }
+}
+
 void LocalSocket::Impl::OnWriteBufferDrained() {
   if (connection_.Peek(ConnectionEvent::kWriteBufferDrained).kind == CellKind::kMove) {
     FinishDisconnect(ConnectionEvent::kWriteBufferDrained);  // The graceful disconnect is done.

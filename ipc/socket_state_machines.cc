@@ -1,23 +1,9 @@
 #include "ipc/socket_state_machines.h"
 
-#include <cstdio>
-#include <cstdlib>
 #include <ostream>
 
 namespace ipc {
 namespace internal {
-
-void ReportUndefinedCell(const char* machine, const char* state, const char* event) {
-#ifndef NDEBUG
-  std::fprintf(stderr, "localsocket: %s state machine: event %s cannot happen in state %s\n",
-               machine, event, state);
-  std::abort();
-#else
-  (void)machine;
-  (void)state;
-  (void)event;
-#endif
-}
 
 namespace {
 

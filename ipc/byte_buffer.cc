@@ -57,6 +57,12 @@ size_t ByteBuffer::Peek(char* out, size_t max_size) const {
   return copied;
 }
 
+std::string_view ByteBuffer::FrontBlock() const {
+  if (blocks_.empty()) return {};
+  const Block& front = blocks_.front();
+  return {front.data.get() + front.begin, front.end - front.begin};
+}
+
 void ByteBuffer::Consume(size_t n) {
   n = std::min(n, size_);
   size_ -= n;

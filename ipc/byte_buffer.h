@@ -33,6 +33,9 @@ class ByteBuffer {
   // Copies up to `max_size` bytes from the front into `out` without consuming them; returns
   // the count.
   size_t Peek(char* out, size_t max_size) const;
+  // The unread bytes of the first block: empty only when the buffer is; valid until the next
+  // non-const call.
+  std::string_view FrontBlock() const;
   // Removes up to `n` bytes from the front.
   void Consume(size_t n);
   // Peek + Consume.

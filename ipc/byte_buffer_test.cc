@@ -4,6 +4,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <string_view>
 
 #include "gtest/gtest.h"
 
@@ -106,7 +107,7 @@ TEST(ByteBufferTest, RandomOperationsMatchAString) {
   ByteBuffer buffer;
   std::string model;
   for (int step = 0; step < 20000; ++step) {
-    const int op = static_cast<int>(rng() % 4);
+    const int op = static_cast<int>(rng() % 5);
     if (op == 0) {
       std::string chunk(rng() % 5000, '\0');
       for (char& c : chunk) c = static_cast<char>(rng());
@@ -124,6 +125,13 @@ TEST(ByteBufferTest, RandomOperationsMatchAString) {
       for (size_t i = 0; i < n; ++i) static_cast<char*>(space.iov_base)[i] = static_cast<char>(i);
       buffer.CommitAppend(n);
       for (size_t i = 0; i < n; ++i) model.push_back(static_cast<char>(i));
+    } else if (op == 3) {
+      const std::string_view front = buffer.FrontBlock();
+      ASSERT_EQ(front.empty(), model.empty());
+      ASSERT_EQ(front, std::string_view(model).substr(0, front.size()));
+      const size_t n = rng() % (front.size() + 1);
+      buffer.Consume(n);
+      model.erase(0, n);
     } else {
       const size_t limit = rng() % 10000;
       const size_t newline = model.find('\n');

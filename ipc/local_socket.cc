@@ -137,6 +137,14 @@ std::string LocalSocket::Peek(int64_t max_size) const {
   CHECK_THREAD("LocalSocket::Peek");
   return impl_->Peek(max_size);
 }
+int64_t LocalSocket::Skip(int64_t max_size) {
+  CHECK_THREAD("LocalSocket::Skip");
+  return impl_->Skip(max_size);
+}
+std::string_view LocalSocket::PeekBuffered() const {
+  CHECK_THREAD("LocalSocket::PeekBuffered");
+  return impl_->PeekBuffered();
+}
 int64_t LocalSocket::BytesAvailable() const {
   CHECK_THREAD("LocalSocket::BytesAvailable");
   return static_cast<int64_t>(impl_->channel_.read_buffer().size());

@@ -164,6 +164,17 @@ class LocalSocket : public LocalSocketTypes {
   std::string ReadLine(int64_t max_size = 0);
   // Like Read without consuming.
   std::string Peek(int64_t max_size) const;
+  // Discards up to `max_size` buffered bytes without copying them; returns what Read(buf,
+  // max_size) would: the count, 0 when nothing is buffered on a connected socket, -1 when
+  // nothing is buffered and the connection is gone, -1 and kOperation on misuse (not open,
+  // write-only, negative size).
+  int64_t Skip(int64_t max_size);
+  // A zero-copy view of the first contiguous block of unread input: non-empty whenever
+  // BytesAvailable() > 0, possibly shorter than it; empty when nothing is buffered or the
+  // socket is not open for reading. The view stays valid until the next call on the socket
+  // other than a const accessor, and until control returns to the loop. Parse in place, then
+  // Skip() what was used.
+  std::string_view PeekBuffered() const;
   // Bytes buffered for reading (still readable after the connection ended).
   int64_t BytesAvailable() const;
   // Bytes written but not yet taken by the kernel.

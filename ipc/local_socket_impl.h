@@ -55,6 +55,8 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   std::string ReadAll();
   std::string ReadLine(int64_t max_size);
   std::string Peek(int64_t max_size) const;
+  int64_t Skip(int64_t max_size);
+  std::string_view PeekBuffered() const;
   bool Flush();
   void SetReadBufferSize(int64_t size);
 

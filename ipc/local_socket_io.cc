@@ -84,6 +84,25 @@ std::string LocalSocket::Impl::Peek(int64_t max_size) const {
   return out;
 }
 
+int64_t LocalSocket::Impl::Skip(int64_t max_size) {
+  if (!Readable(ApiCall::kSocketSkip)) return -1;
+  if (max_size < 0) {
+    SetError(Error::kOperation, FormatError(ApiCall::kSocketSkip, "negative size"));
+    return -1;
+  }
+  internal::ByteBuffer& buffer = channel_.read_buffer();
+  if (buffer.empty()) return IsValid() ? 0 : -1;  // -1: end of data, as Read.
+  const size_t n = std::min(buffer.size(), static_cast<size_t>(max_size));
+  buffer.Consume(n);
+  AfterRead();
+  return static_cast<int64_t>(n);
+}
+
+std::string_view LocalSocket::Impl::PeekBuffered() const {
+  if (!IsOpen() || !(open_mode_ & kReadOnly)) return {};
+  return channel_.read_buffer().FrontBlock();
+}
+
 bool LocalSocket::Impl::Flush() {
   if (Inert()) return false;
   return FlushWriteBuffer(ApiCall::kSocketFlush) > 0;

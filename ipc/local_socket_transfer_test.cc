@@ -1,7 +1,7 @@
 // LocalSocket data transfer on real sockets and a LibeventLoop: large checksummed transfers in
 // both directions, write coalescing, the peer closing with unread data, graceful disconnect /
 // Close / Abort with data still buffered, the read-buffer limit, writing to a closed peer
-// (EPIPE, no SIGPIPE), line reads, and many connections at once.
+// (EPIPE, no SIGPIPE), line reads, zero-copy reads, and many connections at once.
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -629,6 +630,36 @@ TEST_F(TransferTest, ReadVariants) {
   EXPECT_TRUE(client.AtEnd());
   EXPECT_EQ(client.Read(buffer, sizeof(buffer)), 0) << "connected, nothing buffered";
   EXPECT_EQ(client.ReadAll(), "");
+}
+
+// A parser that reads in place: it checksums PeekBuffered() views and Skip()s them, in
+// uneven steps, with the read-buffer limit pausing the kernel reads on the way.
+TEST_F(TransferTest, ZeroCopyReadingDeliversEveryByteInOrder) {
+  constexpr uint64_t kSize = 16ull << 20;
+  auto listener = Listen("srv");
+  ASSERT_TRUE(listener);
+  LocalSocket client(loop_);
+  LocalSocket server(loop_);
+  ASSERT_TRUE(ConnectPair(*listener, client, server));
+  server.SetReadBufferSize(200 * 1024);
+  Checksum received;
+  uint64_t step = 0;
+  server.ready_read.Connect([&] {
+    for (std::string_view view = server.PeekBuffered(); !view.empty();
+         view = server.PeekBuffered()) {
+      // Take 1..view.size() bytes: partial views start at the next unread byte.
+      const size_t n = std::min<size_t>(view.size(), 1 + (step++ * 7919) % (96 * 1024));
+      received.Update(view.substr(0, n));
+      ASSERT_EQ(server.Skip(static_cast<int64_t>(n)), static_cast<int64_t>(n));
+    }
+    EXPECT_EQ(server.BytesAvailable(), 0);
+  });
+  Pump pump(client, 21, kSize, 64 * 1024);
+  pump.Fill();
+  ASSERT_TRUE(RunLoopUntil(loop_, [&] { return received.bytes() >= kSize; }));
+  EXPECT_EQ(received, test::PatternChecksum(21, kSize));
+  EXPECT_EQ(server.state(), State::kConnected);
+  EXPECT_EQ(server.error(), Error::kNone);
 }
 
 TEST_F(TransferTest, ManyConnectionsAtOnce) {

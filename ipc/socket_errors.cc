@@ -129,6 +129,8 @@ const char* ApiCallName(ApiCall call) {
       return "LocalSocket::ReadAll";
     case ApiCall::kSocketReadLine:
       return "LocalSocket::ReadLine";
+    case ApiCall::kSocketSkip:
+      return "LocalSocket::Skip";
     case ApiCall::kSocketFlush:
       return "LocalSocket::Flush";
     case ApiCall::kSocketWaitForConnected:

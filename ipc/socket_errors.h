@@ -36,6 +36,7 @@ enum class ApiCall : uint8_t {
   kSocketRead,
   kSocketReadAll,
   kSocketReadLine,
+  kSocketSkip,
   kSocketFlush,
   kSocketWaitForConnected,
   kSocketWaitForReadyRead,

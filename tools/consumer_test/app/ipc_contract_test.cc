@@ -117,6 +117,9 @@ static_assert(
 static_assert(kSame<decltype(&LocalSocket::ReadAll), std::string (LocalSocket::*)()>);
 static_assert(kSame<decltype(&LocalSocket::ReadLine), std::string (LocalSocket::*)(int64_t)>);
 static_assert(kSame<decltype(&LocalSocket::Peek), std::string (LocalSocket::*)(int64_t) const>);
+static_assert(kSame<decltype(&LocalSocket::Skip), int64_t (LocalSocket::*)(int64_t)>);
+static_assert(
+    kSame<decltype(&LocalSocket::PeekBuffered), std::string_view (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::BytesAvailable), int64_t (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::BytesToWrite), int64_t (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::CanReadLine), bool (LocalSocket::*)() const>);

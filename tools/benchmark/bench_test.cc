@@ -1,5 +1,5 @@
 // Exact values of the bench's bookkeeping: statistics, JSON lines, the table's figures, option
-// parsing, the metrics text and the strace summary parser.
+// parsing, the metrics text, the strace summary parser and the stream pattern.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,6 +10,7 @@
 #include "tools/benchmark/options.h"
 #include "tools/benchmark/stats.h"
 #include "tools/benchmark/strace.h"
+#include "tools/benchmark/stream_pattern.h"
 #include "tools/benchmark/summary.h"
 #include "tools/benchmark/table.h"
 #include "tools/benchmark/workloads.h"
@@ -174,6 +175,18 @@ TEST(StraceTest, TotalCallsFromTheSummary) {
   EXPECT_EQ(ParseStraceTotalCalls(summary), 44U);
   EXPECT_EQ(ParseStraceTotalCalls("100.00    0.000100    44 total\n"), std::nullopt);
   EXPECT_EQ(ParseStraceTotalCalls(""), std::nullopt);
+}
+
+TEST(StreamPatternTest, SlicesMatchAtAnyPositionAndMismatchesAreCaught) {
+  const StreamPattern pattern(4096);
+  const uint64_t pos = StreamPattern::kPeriod - 100;  // Across the period's end.
+  std::string data(pattern.Slice(pos, 4096));
+  data += pattern.Slice(pos + 4096, 4096);
+  EXPECT_TRUE(pattern.Matches(pos, data));
+  EXPECT_TRUE(pattern.Matches(pos + 1, std::string_view(data).substr(1)));
+  EXPECT_FALSE(pattern.Matches(pos + 1, data));
+  data[5000] ^= 1;
+  EXPECT_FALSE(pattern.Matches(pos, data));
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ uint64_t AllocationCount() { return allocations.load(std::memory_order_relaxed);
 
 }  // namespace bench
 
+// Every replaceable form of operator new counts; every operator delete frees.
 void* operator new(size_t size) { return bench::CountedAllocateOrThrow(size, 0); }
 void* operator new[](size_t size) { return bench::CountedAllocateOrThrow(size, 0); }
 void* operator new(size_t size, std::align_val_t alignment) {

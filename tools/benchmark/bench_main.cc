@@ -108,6 +108,7 @@ bool WriteJson(const std::string& path, const std::vector<WorkloadSummary>& summ
   return !out.fail();
 }
 
+// The whole run (see the file comment); the exit status.
 int Main(const std::vector<std::string>& args) {
   const ParsedCommandLine command_line = ParseCommandLine(args);
   if (command_line.help) {

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "tools/benchmark/fd_io.h"
+
 namespace bench {
 namespace {
 
@@ -23,17 +25,6 @@ using Clock = std::chrono::steady_clock;
 std::vector<int>& ParentEnds() {
   static auto* const fds = new std::vector<int>();
   return *fds;
-}
-
-// Writes all of `data` to `fd`; false on failure.
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 // Milliseconds left until `deadline` (0 once passed), for poll().
@@ -61,11 +52,7 @@ int ParentLink::Fail(std::string_view message) const {
 
 bool ParentLink::WaitForCommand() const {
   char command = 0;
-  ssize_t n = 0;
-  do {
-    n = read(command_fd_, &command, 1);
-  } while (n < 0 && errno == EINTR);
-  return n == 1;
+  return ReadSome(command_fd_, &command, 1) == 1;
 }
 
 std::unique_ptr<Child> Child::Start(std::string name, const std::function<int(ParentLink&)>& body,
@@ -145,10 +132,7 @@ int Child::Finish(std::chrono::milliseconds timeout) {
 
 void Child::ReadAvailable() {
   char data[4096];
-  ssize_t n = 0;
-  do {
-    n = read(report_fd_, data, sizeof(data));
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n = ReadSome(report_fd_, data, sizeof(data));
   if (n <= 0) {
     eof_ = true;
     return;

@@ -60,6 +60,7 @@ class OurServer : public LoopRole {
  public:
   using LoopRole::LoopRole;
 
+  // Listens, reports "ready", serves until the command pipe ends; the exit status.
   int Run() {
     server_.SetListenBacklogSize(kListenBacklog);
     if (!server_.Listen(run_.path)) return link_.Fail("Listen: " + server_.error_string());
@@ -82,6 +83,7 @@ class OurServer : public LoopRole {
     uint64_t echoed = 0;
   };
 
+  // Takes every pending connection and connects its signals.
   void Accept() {
     while (std::unique_ptr<LocalSocket> socket = server_.NextPendingConnection()) {
       peers_.push_back(std::make_unique<Peer>());
@@ -94,6 +96,7 @@ class OurServer : public LoopRole {
     }
   }
 
+  // New data on a connection: the stream check, or the echo.
   void OnReadyRead(Peer& peer) {
     if (run_.family == Family::kStream) {
       ReadStream(*peer.socket);
@@ -158,6 +161,7 @@ class OurStreamClient : public LoopRole {
  public:
   using LoopRole::LoopRole;
 
+  // Connects, streams until the ack, reports; the exit status.
   int Run() {
     if (!Connect(socket_)) return link_.Fail(error_);
     socket_.bytes_written.Connect([this](int64_t /*bytes*/) { TopUp(); });
@@ -175,6 +179,7 @@ class OurStreamClient : public LoopRole {
   }
 
  private:
+  // Writes chunks while fewer than window_ bytes wait to be sent.
   void TopUp() {
     while (!sender_.finished() && socket_.BytesToWrite() < window_) socket_.Write(sender_.Next());
   }
@@ -192,6 +197,7 @@ class OurPingpongClient : public LoopRole {
  public:
   using LoopRole::LoopRole;
 
+  // Connects, plays every round trip, reports; the exit status.
   int Run() {
     if (!Connect(socket_)) return link_.Fail(error_);
     socket_.ready_read.Connect([this] { OnReadyRead(); });
@@ -203,6 +209,7 @@ class OurPingpongClient : public LoopRole {
   }
 
  private:
+  // Collects the echo; once complete, checks it and sends the next request.
   void OnReadyRead() {
     int64_t n = 0;
     while ((n = socket_.Read(echo_ + got_, static_cast<int64_t>(kMessageSize - got_))) > 0) {
@@ -227,6 +234,8 @@ class OurConnectionsClient : public LoopRole {
  public:
   using LoopRole::LoopRole;
 
+  // Starts the first `in_flight` clients, runs until every echo arrived, reports; the exit
+  // status.
   int Run() {
     clients_.reserve(run_.connections);
     stats_.Start();
@@ -247,6 +256,7 @@ class OurConnectionsClient : public LoopRole {
     size_t got = 0;
   };
 
+  // Creates the next client; it writes its message once connected.
   void StartNext() {
     clients_.push_back(std::make_unique<Client>(loop_));
     Client* client = clients_.back().get();
@@ -260,6 +270,7 @@ class OurConnectionsClient : public LoopRole {
     client->socket.ConnectToServer(run_.path);
   }
 
+  // Collects a client's echo; once complete, checks it and starts the next client.
   void OnReadyRead(Client& client) {
     const int64_t n = client.socket.Read(client.echo + client.got,
                                          static_cast<int64_t>(kMessageSize - client.got));

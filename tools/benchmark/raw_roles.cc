@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/benchmark/fd_io.h"
 #include "tools/benchmark/role_logic.h"
 
 namespace bench {
@@ -75,37 +76,6 @@ int Accept(int listen_fd, FdSet& fds) {
     fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
   } while (fd < 0 && errno == EINTR);
   return fds.Add(fd);
-}
-
-// Writes all of `data`; false on failure.
-bool WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// One read() of up to `size` bytes, retried on EINTR: the count, 0 at EOF, -1 on failure.
-ssize_t ReadSome(int fd, char* data, size_t size) {
-  ssize_t n = 0;
-  do {
-    n = read(fd, data, size);
-  } while (n < 0 && errno == EINTR);
-  return n;
-}
-
-// Reads exactly `size` bytes; false at EOF or on failure.
-bool ReadFull(int fd, char* data, size_t size) {
-  while (size > 0) {
-    const ssize_t n = ReadSome(fd, data, size);
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
 }
 
 // Stream server: reads `chunk`-byte reads until the whole stream arrived, then acks.

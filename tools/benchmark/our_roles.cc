@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -64,12 +65,12 @@ class OurServer : public LoopRole {
   int Run() {
     server_.SetListenBacklogSize(kListenBacklog);
     if (!server_.Listen(run_.path)) return link_.Fail("Listen: " + server_.error_string());
-    connections_.OnListening();
     if (run_.family == Family::kStream) receiver_ = std::make_unique<StreamReceiver>(run_);
     server_.new_connection.Connect([this] { Accept(); });
     // The end of the command pipe ends the run.
     exit_watch_ = loop_.WatchFd(link_.command_fd(), eventloop::kReadable,
                                 [this](uint32_t /*ready*/) { loop_.Quit(); });
+    if (run_.family == Family::kConnections) connections_.OnListening();
     link_.Send("ready");
     loop_.Run();
     if (!error_.empty()) return link_.Fail(error_);
@@ -86,9 +87,8 @@ class OurServer : public LoopRole {
   // Takes every pending connection and connects its signals.
   void Accept() {
     while (std::unique_ptr<LocalSocket> socket = server_.NextPendingConnection()) {
-      peers_.push_back(std::make_unique<Peer>());
-      Peer* peer = peers_.back().get();
-      peer->socket = std::move(socket);
+      peers_.push_back(Peer{std::move(socket)});
+      Peer* peer = &peers_.back();
       peer->socket->ready_read.Connect([this, peer] { OnReadyRead(*peer); });
       peer->socket->error_occurred.Connect([this, peer](LocalSocket::Error /*error*/) {
         if (!reported_) Fail("server socket: " + peer->socket->error_string());
@@ -150,7 +150,8 @@ class OurServer : public LoopRole {
   EchoCounter echo_counter_{run_};
   ConnectionsServerStats connections_{run_};
   std::vector<char> buffer_ = std::vector<char>(std::max(kEchoBuffer, run_.chunk));
-  std::vector<std::unique_ptr<Peer>> peers_;
+  // A deque: stable addresses, and about no allocation of ours per connection.
+  std::deque<Peer> peers_;
   std::unique_ptr<eventloop::FdWatcher> exit_watch_;
   bool reported_ = false;
 };

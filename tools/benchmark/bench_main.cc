@@ -124,6 +124,10 @@ int Main(const std::vector<std::string>& args) {
   if (workloads.empty()) return 2;
 
   signal(SIGPIPE, SIG_IGN);  // A child that died must not kill us through its pipe.
+  if (options.pin_cpu >= 0 && !PinToCpu(options.pin_cpu)) {
+    std::fprintf(stderr, "bench: cannot pin to CPU %d\n", options.pin_cpu);
+    return 2;
+  }
   const uint64_t fd_limit = RaiseFdLimitToHard();
   ScratchDir scratch;
   if (scratch.path().empty()) {
@@ -160,7 +164,9 @@ int Main(const std::vector<std::string>& args) {
   std::fputs(MarkdownReport(summaries).c_str(), stdout);
   std::fflush(stdout);
   if (!options.json_path.empty() && !WriteJson(options.json_path, summaries)) failed = true;
-  std::fprintf(stderr, "bench: %d repetition(s), %.1f s wall%s\n", options.reps,
+  const std::string pinned =
+      options.pin_cpu >= 0 ? ", pinned to CPU " + std::to_string(options.pin_cpu) : "";
+  std::fprintf(stderr, "bench: %d repetition(s)%s, %.1f s wall%s\n", options.reps, pinned.c_str(),
                static_cast<double>(WallNanoseconds() - start) / 1e9,
                failed ? "; some measurements FAILED (see the errors above)" : "");
   return failed ? 1 : 0;

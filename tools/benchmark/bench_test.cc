@@ -131,7 +131,7 @@ TEST(OptionsTest, SizesWithSuffixes) {
 TEST(OptionsTest, QuickSetsSmallSizesThatFlagsOverride) {
   const ParsedCommandLine parsed =
       ParseCommandLine({"--connections", "200", "--quick", "--json=/tmp/x.json", "--workloads",
-                        "pingpong,timers", "--strace-rtts", "0"});
+                        "pingpong,timers", "--strace-rtts", "0", "--pin-cpu", "0"});
   ASSERT_EQ(parsed.error, "");
   EXPECT_TRUE(parsed.options.quick);
   EXPECT_EQ(parsed.options.reps, 1);
@@ -140,6 +140,7 @@ TEST(OptionsTest, QuickSetsSmallSizesThatFlagsOverride) {
   EXPECT_EQ(parsed.options.strace_rtts, 0U);
   EXPECT_EQ(parsed.options.json_path, "/tmp/x.json");
   EXPECT_EQ(parsed.options.workloads, (std::vector<std::string>{"pingpong", "timers"}));
+  EXPECT_EQ(parsed.options.pin_cpu, 0);
 }
 
 TEST(OptionsTest, FullRunDefaultsAndErrors) {
@@ -149,6 +150,7 @@ TEST(OptionsTest, FullRunDefaultsAndErrors) {
   EXPECT_EQ(defaults.options.pingpong_rtts, 100000U);
   EXPECT_EQ(defaults.options.connections, 5000U);
   EXPECT_EQ(defaults.options.timers, 1000000U);
+  EXPECT_EQ(defaults.options.pin_cpu, -1);
   EXPECT_EQ(ParseCommandLine({"--bogus"}).error, "unknown option --bogus (see --help)");
   EXPECT_EQ(ParseCommandLine({"--reps"}).error, "--reps needs a value");
   EXPECT_EQ(ParseCommandLine({"--reps", "0"}).error, "--reps: bad number '0'");

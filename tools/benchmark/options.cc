@@ -58,10 +58,16 @@ std::string ApplyFlag(std::string_view name, const std::string& value, Options& 
     options.workloads = SplitList(value);
     return options.workloads.empty() ? "--workloads needs at least one name" : "";
   }
-  if (name == "--reps" || name == "--timeout") {
+  if (name == "--reps" || name == "--timeout" || name == "--pin-cpu") {
+    const bool zero_allowed = name == "--pin-cpu" && value == "0";
     const std::optional<uint64_t> number = ParseSize(value);
-    if (!number || *number > 100000) return std::string(name) + ": bad number '" + value + "'";
-    (name == "--reps" ? options.reps : options.timeout_seconds) = static_cast<int>(*number);
+    if ((!number || *number > 100000) && !zero_allowed) {
+      return std::string(name) + ": bad number '" + value + "'";
+    }
+    const int parsed = static_cast<int>(number.value_or(0));
+    if (name == "--reps") options.reps = parsed;
+    if (name == "--timeout") options.timeout_seconds = parsed;
+    if (name == "--pin-cpu") options.pin_cpu = parsed;
     return "";
   }
   for (const SizeFlag& flag : kSizeFlags) {
@@ -77,7 +83,8 @@ std::string ApplyFlag(std::string_view name, const std::string& value, Options& 
 
 // True for flags that take a value.
 bool TakesValue(std::string_view name) {
-  if (name == "--json" || name == "--workloads" || name == "--reps" || name == "--timeout") {
+  if (name == "--json" || name == "--workloads" || name == "--reps" || name == "--timeout" ||
+      name == "--pin-cpu") {
     return true;
   }
   return std::any_of(std::begin(kSizeFlags), std::end(kSizeFlags),
@@ -133,6 +140,10 @@ implementations within each repetition, and prints a markdown table of the media
   --workloads a,b      only these workloads (default: all)
   --reps N             repetitions (default 3; --quick: 1)
   --timeout SECONDS    limit for each step of a child process (default 300)
+  --pin-cpu N          run every measuring process on CPU N only (default: no pinning). On
+                       VMs, waking an idle vCPU can dominate pingpong; pinned, both sides
+                       share one CPU and the figure is the software path plus two context
+                       switches, stable from run to run
 sizes (digits with an optional K, M or G binary suffix; full-run default / --quick):
   --stream-bytes N     bytes per throughput run (1G / 64M)
   --pingpong-rtts N    timed round trips (100000 / 10000)

@@ -26,6 +26,7 @@ struct Options {
   uint64_t posts = 1000000;
   uint64_t strace_rtts = 10000;  // Traced round trips for syscalls per RTT; 0: no strace.
   int timeout_seconds = 300;     // Per child process step; a hung run fails, the rest go on.
+  int pin_cpu = -1;              // --pin-cpu N: every measuring process on CPU N; -1: none.
 };
 
 // The result of parsing: options, --help, or an error message.

@@ -2,6 +2,7 @@
 #include "tools/benchmark/process_info.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -71,6 +72,14 @@ bool PrepareRssBaseline() {
 int64_t ProcessCpuNanoseconds() { return ClockNanoseconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 int64_t WallNanoseconds() { return ClockNanoseconds(CLOCK_MONOTONIC); }
+
+bool PinToCpu(int cpu) {
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
 
 uint64_t RaiseFdLimitToHard() {
   rlimit limit{};

@@ -32,6 +32,10 @@ int64_t ProcessCpuNanoseconds();
 // A monotonic wall clock, in nanoseconds.
 int64_t WallNanoseconds();
 
+// Restricts this process (and the processes and threads it starts later) to CPU `cpu`. False
+// if the kernel refused (no such CPU).
+bool PinToCpu(int cpu);
+
 // Raises the RLIMIT_NOFILE soft limit to the hard limit; returns the soft limit in effect.
 uint64_t RaiseFdLimitToHard();
 

@@ -29,7 +29,6 @@ LocalSocket::Impl::Impl(LocalSocket& owner, eventloop::EventLoop& loop, OsCalls&
       loop_(loop),
       os_(os),
       loop_link_(loop),
-      connector_(loop, os, *this),
       channel_(os),
       flush_task_(
           loop.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); })) {
@@ -75,13 +74,15 @@ void LocalSocket::Impl::ConnectToServer(uint32_t open_mode) {
   const Guard guard = sequencer_.Take();
   Feed(ConnectionEvent::kConnectRequested);  // kConnecting.
   if (!guard.Continues()) return;
-  connector_.Start(server_name_, (options_ & kAbstractNamespace) != 0, connect_timeout_ms_);
+  // Accepted and adopted sockets never connect: their connector is never built.
+  if (!connector_) connector_ = std::make_unique<internal::Connector>(loop_, os_, *this);
+  connector_->Start(server_name_, (options_ & kAbstractNamespace) != 0, connect_timeout_ms_);
 }
 
 void LocalSocket::Impl::OnConnected() {
-  channel_.Open(connector_.TakeConnectedFd());
+  channel_.Open(connector_->TakeConnectedFd());
   open_mode_ = requested_open_mode_;
-  full_server_name_ = connector_.full_name();
+  full_server_name_ = connector_->full_name();
   sequencer_.ConnectionMade();
   // A successful connect leaves kNone, also when an error was set while it was pending (a
   // refused ConnectToServer, a timed-out WaitForConnected).
@@ -289,7 +290,7 @@ void LocalSocket::Impl::CancelConnecting(ConnectionEvent event) {
 void LocalSocket::Impl::CloseDescriptor() {
   watcher_.reset();  // Before the fd is closed.
   flush_task_->Cancel();
-  connector_.Cancel();
+  if (connector_) connector_->Cancel();
   channel_.CloseFd();
 }
 

@@ -89,7 +89,7 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   internal::LifeFlag life_;
   internal::SignalSequencer sequencer_{life_};
   internal::ConnectionMachine connection_;
-  internal::Connector connector_;
+  std::unique_ptr<internal::Connector> connector_;  // Built by the first ConnectToServer.
   internal::StreamChannel channel_;
 
   std::string server_name_;

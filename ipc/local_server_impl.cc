@@ -156,10 +156,8 @@ LocalServer::Impl::AcceptOutcome LocalServer::Impl::AcceptOne(ApiCall call) {
   }
   if (accepted.outcome != AcceptOutcome::kAccepted) return accepted.outcome;
   auto socket = std::make_unique<LocalSocket>(loop_, os_);
-  if (!socket->SetSocketDescriptor(accepted.fd.get())) return AcceptOutcome::kSkipped;
-  accepted.fd.release();  // The socket owns it now.
-  socket->SetAcceptedNames(server_name_, full_server_name_,
-                           abstract_ ? LocalSocket::kAbstractNamespace : LocalSocket::kNoOptions);
+  socket->AdoptAccepted(accepted.fd.release(), server_name_, full_server_name_,
+                        abstract_ ? LocalSocket::kAbstractNamespace : LocalSocket::kNoOptions);
   acceptor_.Enqueue(std::move(socket));
   return AcceptOutcome::kAccepted;
 }

@@ -77,10 +77,10 @@ bool LocalSocket::SetSocketDescriptor(int fd, State state, uint32_t open_mode) {
   CHECK_THREAD("LocalSocket::SetSocketDescriptor");
   return impl_->SetSocketDescriptor(fd, state, open_mode);
 }
-void LocalSocket::SetAcceptedNames(const std::string& server_name, const std::string& full_name,
-                                   uint32_t options) {
-  CHECK_THREAD("LocalSocket::SetAcceptedNames");
-  impl_->SetAcceptedNames(server_name, full_name, options);
+void LocalSocket::AdoptAccepted(int fd, const std::string& server_name,
+                                const std::string& full_name, uint32_t options) {
+  CHECK_THREAD("LocalSocket::AdoptAccepted");
+  impl_->AdoptAccepted(fd, server_name, full_name, options);
 }
 
 int LocalSocket::socket_descriptor() const {

@@ -149,29 +149,38 @@ bool LocalSocket::Impl::SetSocketDescriptor(int fd, State state, uint32_t open_m
     }
   }
 
+  bool abstract = false;
+  std::string full_name = internal::AddressName(peer, peer_length, &abstract);
+  std::string name = abstract ? full_name : full_name.substr(full_name.rfind('/') + 1);
+  Adopt(fd, open_mode, std::move(name), std::move(full_name),
+        abstract ? kAbstractNamespace : kNoOptions);
+  return true;
+}
+
+void LocalSocket::Impl::AdoptAccepted(int fd, const std::string& server_name,
+                                      const std::string& full_name, uint32_t options) {
+  if (Inert()) {
+    internal::OsFd unused(os_, fd);  // Closed: nobody else owns it.
+    return;
+  }
+  Adopt(fd, kReadWrite, server_name, full_name, options);
+}
+
+void LocalSocket::Impl::Adopt(int fd, uint32_t open_mode, std::string server_name,
+                              std::string full_name, uint32_t options) {
   sequencer_.BeginOperation();
   ++connection_id_;
   ResetConnectionData();
   error_ = Error::kNone;
   error_string_.clear();
-  bool abstract = false;
-  full_server_name_ = internal::AddressName(peer, peer_length, &abstract);
-  server_name_ =
-      abstract ? full_server_name_ : full_server_name_.substr(full_server_name_.rfind('/') + 1);
-  options_ = abstract ? kAbstractNamespace : kNoOptions;
+  server_name_ = std::move(server_name);
+  full_server_name_ = std::move(full_name);
+  options_ = options;
   channel_.Open(internal::OsFd(os_, fd));
   open_mode_ = open_mode;
   sequencer_.ConnectionMade();
   connection_.Feed(ConnectionEvent::kDescriptorAdopted);  // No signal: as Qt.
   UpdateInterest();
-  return true;
-}
-
-void LocalSocket::Impl::SetAcceptedNames(const std::string& server_name,
-                                         const std::string& full_name, uint32_t options) {
-  server_name_ = server_name;
-  full_server_name_ = full_name;
-  options_ = options;
 }
 
 // ---------------------------------------------------------------------------------------------

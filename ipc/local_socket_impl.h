@@ -66,9 +66,9 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // True once the loop is gone: the socket is inert (its methods do nothing).
   bool Inert() const { return loop_link_.LoopGone(); }
   void SetError(Error error, std::string error_string);
-  // Server side: names come from the server, not from getpeername.
-  void SetAcceptedNames(const std::string& server_name, const std::string& full_name,
-                        uint32_t options);
+  // Server side: see LocalSocket::AdoptAccepted.
+  void AdoptAccepted(int fd, const std::string& server_name, const std::string& full_name,
+                     uint32_t options);
 
   // For SocketWaits: one step of the loop's work, done by a wait.
   // Sends what the kernel takes now; emits bytes_written, and on failure runs the failure
@@ -117,6 +117,10 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // and disconnected.
   void FinishDisconnect(ConnectionEvent event);
   void CancelConnecting(ConnectionEvent event);
+  // Takes `fd`, a connected socket the caller vouches for, as the new connection, in kConnected
+  // with the given mode and names. Emits nothing, as Qt.
+  void Adopt(int fd, uint32_t open_mode, std::string server_name, std::string full_name,
+             uint32_t options);
   // Stops watching and flushing, abandons a pending connect, closes the fd.
   void CloseDescriptor();
   void CloseDevice();

@@ -457,9 +457,9 @@ class CountingLoop : public LibeventLoop {
   int waits() const { return waits_; }
 
  protected:
-  void WaitForIo(std::optional<Duration> timeout) override {
+  void WaitForIo(bool block, std::optional<TimePoint> wake_up) override {
     ++waits_;
-    LibeventLoop::WaitForIo(timeout);
+    LibeventLoop::WaitForIo(block, wake_up);
   }
 
  private:
@@ -514,6 +514,25 @@ TEST(LibeventLoopBlockingTest, RunSleepsTowardsAFarSystemClockDeadlineWithoutSpi
   RunForRealTime(loop, milliseconds(20));
   EXPECT_LE(loop.waits(), 4);
   EXPECT_FALSE(fired);
+}
+
+// A timer stopped while the loop sleeps towards it wakes the loop early once at most (its
+// timerfd is left set), and the expired timerfd never makes the loop spin afterwards.
+TEST(LibeventLoopBlockingTest, TimerStoppedWhileTheLoopSleepsTowardsItDoesNotMakeItSpin) {
+  SocketPair pair;
+  CountingLoop loop;
+  bool fired = false;
+  auto timer = loop.CreateTimer([&] { fired = true; });
+  timer->Start(milliseconds(20));
+  // Ready by the first blocking wait, which sets the timerfd for the timer before polling.
+  auto watcher = loop.WatchFd(pair.a(), kReadable, [&](uint32_t) {
+    Drain(pair.a());
+    timer->Stop();
+  });
+  loop.Post([&] { WriteByte(pair.b()); });
+  RunForRealTime(loop, milliseconds(60));
+  EXPECT_FALSE(fired);
+  EXPECT_LE(loop.waits(), 8);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,6 +733,54 @@ TEST(LibeventLoopSystemClockTest, RepeatingTimerAndPostDelayedFromABlockingRun) 
   }
   EXPECT_TRUE(delayed_ran);
   EXPECT_TRUE(timer->IsActive());
+}
+
+// A timer moved later while the loop sleeps towards its old deadline fires at the new one; the
+// early wake-up at the old deadline does not make the loop spin.
+TEST(LibeventLoopSystemClockTest, TimerMovedLaterWhileTheLoopSleepsFiresAtItsNewDeadline) {
+  SocketPair pair;
+  CountingLoop loop;
+  TimePoint restarted_at;
+  TimePoint fired_at;
+  auto timer = loop.CreateTimer([&] {
+    fired_at = loop.Now();
+    loop.Quit();
+  });
+  timer->Start(milliseconds(10));
+  auto watcher = loop.WatchFd(pair.a(), kReadable, [&](uint32_t) {
+    Drain(pair.a());
+    restarted_at = loop.Now();
+    timer->Start(milliseconds(40));
+  });
+  loop.Post([&] { WriteByte(pair.b()); });
+  Watchdog watchdog(loop);
+  loop.Run();
+  EXPECT_FALSE(watchdog.fired());
+  EXPECT_GE(fired_at - restarted_at, milliseconds(40));
+  EXPECT_LE(loop.waits(), 8);
+}
+
+// A timer moved earlier while the loop sleeps towards a far deadline wakes it in time.
+TEST(LibeventLoopSystemClockTest, TimerMovedEarlierWhileTheLoopSleepsFiresAtItsNewDeadline) {
+  SocketPair pair;
+  LibeventLoop loop;
+  TimePoint restarted_at;
+  TimePoint fired_at;
+  auto timer = loop.CreateTimer([&] {
+    fired_at = loop.Now();
+    loop.Quit();
+  });
+  timer->Start(std::chrono::hours(1));
+  auto watcher = loop.WatchFd(pair.a(), kReadable, [&](uint32_t) {
+    Drain(pair.a());
+    restarted_at = loop.Now();
+    timer->Start(milliseconds(5));
+  });
+  loop.Post([&] { WriteByte(pair.b()); });
+  Watchdog watchdog(loop);
+  loop.Run();  // Only the timer can end this (or the watchdog, failing).
+  EXPECT_FALSE(watchdog.fired());
+  EXPECT_GE(fired_at - restarted_at, milliseconds(5));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -220,7 +220,7 @@ void LoopBase::Run() {
   if (TakeQuitRequest()) return;
   running_ = true;
   do {
-    RunIteration(BlockingTimeout(), std::nullopt);
+    RunIteration(/*may_block=*/true, std::nullopt);
   } while (!TakeQuitRequest());
   running_ = false;
 }
@@ -241,7 +241,7 @@ void LoopBase::Quit() {
 bool LoopBase::RunUntilIdleIterations(uint64_t max_iterations) {
   const TimerKey cutoff{Now(), next_timer_sequence_};
   for (uint64_t i = 0; i < max_iterations; ++i) {
-    if (!RunIteration(Duration::zero(), cutoff)) return true;
+    if (!RunIteration(/*may_block=*/false, cutoff)) return true;
   }
   return false;
 }
@@ -257,8 +257,10 @@ bool LoopBase::HasPendingTasks() const {
   return !posted_tasks_.empty();
 }
 
-bool LoopBase::RunIteration(std::optional<Duration> timeout, std::optional<TimerKey> timer_cutoff) {
-  WaitForIo(timeout);
+bool LoopBase::RunIteration(bool may_block, std::optional<TimerKey> timer_cutoff) {
+  std::optional<TimePoint> wake_up;
+  const bool block = may_block && ShouldBlock(&wake_up);
+  WaitForIo(block, wake_up);
   const TimerKey cutoff = timer_cutoff ? *timer_cutoff : TimerKey{Now(), next_timer_sequence_};
   bool ran = FireDueTimers(cutoff);
   ran |= RunPostedTasks();
@@ -311,14 +313,13 @@ bool LoopBase::RunBeforeBlockingTasks() {
   }
 }
 
-std::optional<Duration> LoopBase::BlockingTimeout() const {
-  if (HasPendingTasks()) return Duration::zero();
+bool LoopBase::ShouldBlock(std::optional<TimePoint>* wake_up) const {
+  if (HasPendingTasks()) return false;
   const std::optional<TimePoint> next = NextTimerDeadline();
-  if (!next) return std::nullopt;
-  const TimePoint now = Now();
-  if (*next <= now) return Duration::zero();
-  if (!SleepsTowardsTimers()) return std::nullopt;
-  return *next - now;
+  if (!next) return true;
+  if (*next <= Now()) return false;
+  if (SleepsTowardsTimers()) *wake_up = next;
+  return true;
 }
 
 LoopBase::TimerKey LoopBase::ArmTimer(TimerImpl* timer, TimePoint deadline) {

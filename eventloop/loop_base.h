@@ -55,9 +55,11 @@ class LoopBase : public EventLoop {
   // `clock` must outlive the loop.
   explicit LoopBase(const Clock& clock);
 
-  // Iteration step 1: waits up to `timeout` for I/O (nullopt: no limit; zero: just poll) and
-  // dispatches ready fd and signal watchers. Returns early when WakeUp() is called.
-  virtual void WaitForIo(std::optional<Duration> timeout) = 0;
+  // Iteration step 1: polls fds and signals and dispatches the ready watchers. With `block`
+  // false it only polls. With `block` true it first waits until some I/O is ready, WakeUp() is
+  // called, or, if `wake_up` is set, clock() reaches `wake_up` (set only when
+  // SleepsTowardsTimers(); it is the earliest timer deadline, which is in the future).
+  virtual void WaitForIo(bool block, std::optional<TimePoint> wake_up) = 0;
   // Interrupts a blocked WaitForIo(). Called from any thread. Not pure: while ~LoopBase
   // destroys queued tasks, one may still call Post() or Quit(), which then reach this no-op.
   virtual void WakeUp() {}
@@ -89,7 +91,7 @@ class LoopBase : public EventLoop {
   bool RunUntilIdleIterations(uint64_t max_iterations);
   // Runs one iteration as Run() does, but without blocking in step 1. Returns true if it ran
   // any timer or task.
-  bool RunNonBlockingIteration() { return RunIteration(Duration::zero(), std::nullopt); }
+  bool RunNonBlockingIteration() { return RunIteration(/*may_block=*/false, std::nullopt); }
   // The earliest timer deadline, if any timer is armed.
   std::optional<TimePoint> NextTimerDeadline() const;
   // True if a posted task or before-blocking task is waiting.
@@ -100,16 +102,18 @@ class LoopBase : public EventLoop {
   friend class BeforeBlockingTaskImpl;
   using TimerKey = std::pair<TimePoint, uint64_t>;  // (deadline, start sequence)
 
-  // One iteration: step 1 with `timeout`, then steps 2 to 4. Timers fire only if their
-  // deadline <= timer_cutoff.first and their start sequence < timer_cutoff.second. Returns true if
-  // it ran any timer or task. A `timer_cutoff` of nullopt means (Now() after step 1, next start
-  // sequence).
-  bool RunIteration(std::optional<Duration> timeout, std::optional<TimerKey> timer_cutoff);
+  // One iteration: step 1 (blocking only if `may_block` and no work is waiting), then steps 2
+  // to 4. Timers fire only if their deadline <= timer_cutoff.first and their start sequence <
+  // timer_cutoff.second. Returns true if it ran any timer or task. A `timer_cutoff` of nullopt
+  // means (Now() after step 1, next start sequence).
+  bool RunIteration(bool may_block, std::optional<TimerKey> timer_cutoff);
   bool FireDueTimers(TimerKey cutoff);
   bool RunPostedTasks();
   bool RunBeforeBlockingTasks();
-  // The timeout for a blocking step 1: zero when work is already waiting.
-  std::optional<Duration> BlockingTimeout() const;
+  // Whether a blocking step 1 may block: false when work is already waiting (a posted or
+  // before-blocking task, a due timer). If true, `*wake_up` is set to the earliest deadline
+  // when the loop sleeps towards timers, else left unset.
+  bool ShouldBlock(std::optional<TimePoint>* wake_up) const;
 
   // Timer and before-blocking bookkeeping, used by their handles.
   TimerKey ArmTimer(TimerImpl* timer, TimePoint deadline);

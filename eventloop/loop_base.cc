@@ -1,6 +1,7 @@
 #include "eventloop/loop_base.h"
 
 #include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -24,78 +25,97 @@ void RunCallback(std::shared_ptr<std::function<void()>> callback) {
 
 }  // namespace
 
-// A Timer registered with a LoopBase. Inert once its loop is gone (loop_ == nullptr).
-class TimerImpl final : public Timer {
+// A Timer registered with a LoopBase: a handle owned by the caller or, for PostDelayed, a task
+// owned by the loop (in LoopBase::delayed_tasks_, destroyed after it ran). Armed while in the
+// loop's TimerHeap. Inert once its loop is gone (loop_ == nullptr).
+class TimerImpl final : public Timer, public TimerHeapNode, public IntrusiveListNode<TimerImpl> {
  public:
-  TimerImpl(LoopBase* loop, std::function<void()> on_fire)
-      : loop_(loop), on_fire_(std::make_shared<std::function<void()>>(std::move(on_fire))) {
-    loop_->timers_.insert(this);
+  TimerImpl(LoopBase* loop, std::function<void()> on_fire, bool owned_by_loop)
+      : loop_(loop), on_fire_(std::move(on_fire)), owned_by_loop_(owned_by_loop) {
+    (owned_by_loop_ ? loop_->delayed_tasks_ : loop_->timers_).PushBack(this);
   }
   ~TimerImpl() override {  // Unchecked, as every destructor (see event_loop.h).
-    if (loop_ == nullptr) return;
-    Disarm();
-    loop_->timers_.erase(this);
+    if (destroyed_ != nullptr) *destroyed_ = true;  // Destroyed by its own callback.
+    if (loop_ != nullptr) Detach();
   }
 
   void Start(Duration delay) override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("Timer::Start");
-    Disarm();
     period_ = Duration::zero();
-    key_ = loop_->ArmTimer(this, DeadlineAfter(loop_->Now(), delay));
+    Arm(DeadlineAfter(loop_->Now(), delay));
   }
   void StartRepeating(Duration period) override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("Timer::StartRepeating");
     if (period <= Duration::zero()) return;
-    Disarm();
     period_ = period;
-    key_ = loop_->ArmTimer(this, DeadlineAfter(loop_->Now(), period));
+    Arm(DeadlineAfter(loop_->Now(), period));
   }
   void Stop() override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("Timer::Stop");
-    Disarm();
+    if (in_heap()) loop_->armed_timers_.Remove(this);
   }
   bool IsActive() const override {
     if (loop_ != nullptr) loop_->DcheckOnLoopThread("Timer::IsActive");
-    return key_.has_value();
+    return in_heap();
   }
 
-  // Called by the loop after it removed this timer from its queue. A repeating timer is
-  // re-armed before its callback runs, at the first prev + k * period later than Now().
+  // Called by the loop on the due timer at the top of its heap. A repeating timer is re-armed
+  // before its callback runs, at the first prev + k * period later than Now(); a one-shot one
+  // leaves the heap. A loop-owned timer is destroyed before its task runs.
   void Fire() {
-    const TimePoint fired_deadline = key_->first;
-    key_.reset();
     if (period_ > Duration::zero()) {
+      const TimePoint fired_deadline = deadline();
       const TimePoint now = loop_->Now();
       TimePoint next = DeadlineAfter(fired_deadline, period_);
       if (next <= now && next != TimePoint::max()) {
         const auto periods_behind = (now - fired_deadline) / period_ + 1;
         next = DeadlineAfter(fired_deadline, period_ * periods_behind);
       }
-      key_ = loop_->ArmTimer(this, next);
+      Arm(next);
+    } else {
+      loop_->armed_timers_.Remove(this);
     }
-    RunCallback(on_fire_);  // `this` may be destroyed by the callback: touch nothing after.
+    // The callback runs from a local: it may destroy this timer, and with it on_fire_.
+    std::function<void()> callback = std::move(on_fire_);
+    if (owned_by_loop_) {
+      delete this;
+      if (callback) callback();
+      return;
+    }
+    bool destroyed = false;
+    destroyed_ = &destroyed;
+    if (callback) callback();
+    if (destroyed) return;  // Touch nothing of `this`.
+    destroyed_ = nullptr;
+    on_fire_ = std::move(callback);
   }
 
+  // Leaves the loop (its heap and its list); afterwards the handle is inert.
   void Detach() {
+    if (in_heap()) loop_->armed_timers_.Remove(this);
+    IntrusiveList<TimerImpl>::Remove(this);
     loop_ = nullptr;
-    key_.reset();
   }
 
  private:
-  // Takes the timer out of its loop's queue. Safe when not armed.
-  void Disarm() {
-    if (!key_) return;
-    loop_->DisarmTimer(*key_);
-    key_.reset();
+  // (Re)arms at `deadline`, last among the timers armed at that deadline so far.
+  void Arm(TimePoint deadline) {
+    const uint64_t sequence = loop_->next_timer_sequence_++;
+    if (in_heap()) {
+      loop_->armed_timers_.Update(this, deadline, sequence);
+    } else {
+      loop_->armed_timers_.Push(this, deadline, sequence);
+    }
   }
 
   LoopBase* loop_;
-  const std::shared_ptr<std::function<void()>> on_fire_;
-  Duration period_ = Duration::zero();     // Zero for a one-shot timer.
-  std::optional<LoopBase::TimerKey> key_;  // Set while armed.
+  std::function<void()> on_fire_;       // Moved out while it runs.
+  Duration period_ = Duration::zero();  // Zero for a one-shot timer.
+  bool* destroyed_ = nullptr;           // While the callback runs: set to true by the destructor.
+  const bool owned_by_loop_;
 };
 
 // A BeforeBlockingTask registered with a LoopBase. Inert once its loop is gone.
@@ -165,15 +185,16 @@ LoopBase::~LoopBase() {
       std::lock_guard<std::mutex> lock(posted_mutex_);
       posted.swap(posted_tasks_);
     }
-    std::map<uint64_t, std::unique_ptr<Timer>> delayed;
-    delayed.swap(delayed_tasks_);
-    if (posted.empty() && delayed.empty()) break;
+    if (posted.empty() && delayed_tasks_.empty()) break;
     posted.clear();
-    delayed.clear();
+    std::vector<std::unique_ptr<TimerImpl>> delayed;
+    while (!delayed_tasks_.empty()) {
+      TimerImpl* timer = delayed_tasks_.front();
+      timer->Detach();
+      delayed.emplace_back(timer);
+    }
   }
-  for (TimerImpl* timer : std::vector<TimerImpl*>(timers_.begin(), timers_.end())) {
-    timer->Detach();
-  }
+  while (!timers_.empty()) timers_.front()->Detach();
   for (BeforeBlockingTaskImpl* task : std::vector<BeforeBlockingTaskImpl*>(
            before_blocking_tasks_.begin(), before_blocking_tasks_.end())) {
     task->Detach();
@@ -182,7 +203,7 @@ LoopBase::~LoopBase() {
 
 std::unique_ptr<Timer> LoopBase::CreateTimer(std::function<void()> on_fire) {
   DcheckOnLoopThread("EventLoop::CreateTimer");
-  return std::make_unique<TimerImpl>(this, std::move(on_fire));
+  return std::make_unique<TimerImpl>(this, std::move(on_fire), /*owned_by_loop=*/false);
 }
 
 void LoopBase::Post(std::function<void()> task) {
@@ -199,14 +220,9 @@ void LoopBase::Post(std::function<void()> task) {
 
 void LoopBase::PostDelayed(Duration delay, std::function<void()> task) {
   DcheckOnLoopThread("EventLoop::PostDelayed");
-  const uint64_t id = next_delayed_task_id_++;
-  auto timer = CreateTimer([this, id, task = std::move(task)]() mutable {
-    std::function<void()> run = std::move(task);
-    delayed_tasks_.erase(id);  // Destroys the timer; this lambda lives on until it returns.
-    if (run) run();
-  });
+  // Owned by delayed_tasks_ until it fires or the loop goes.
+  auto* timer = new TimerImpl(this, std::move(task), /*owned_by_loop=*/true);
   timer->Start(delay);
-  delayed_tasks_.emplace(id, std::move(timer));
 }
 
 std::unique_ptr<BeforeBlockingTask> LoopBase::CreateBeforeBlockingTask(std::function<void()> run) {
@@ -247,8 +263,9 @@ bool LoopBase::RunUntilIdleIterations(uint64_t max_iterations) {
 }
 
 std::optional<TimePoint> LoopBase::NextTimerDeadline() const {
-  if (armed_timers_.empty()) return std::nullopt;
-  return armed_timers_.begin()->first.first;
+  const TimerHeapNode* top = armed_timers_.top();
+  if (top == nullptr) return std::nullopt;
+  return top->deadline();
 }
 
 bool LoopBase::HasPendingTasks() const {
@@ -269,20 +286,18 @@ bool LoopBase::RunIteration(bool may_block, std::optional<TimerKey> timer_cutoff
 }
 
 bool LoopBase::FireDueTimers(TimerKey cutoff) {
+  // Re-read the top after every callback: it may have stopped, started or destroyed timers.
+  // A timer armed during this step has a sequence >= cutoff.second and a deadline >= the
+  // Now() that cutoff.first was read at (the clock never goes back), so it sorts after every
+  // timer that may still fire here: the first top that may not fire ends the step.
   bool fired = false;
   for (;;) {
-    // Re-query after every callback: it may have stopped, started or destroyed timers.
-    // Timers armed during this step have a sequence >= cutoff.second and are skipped.
-    auto it = armed_timers_.begin();
-    while (it != armed_timers_.end() && it->first.first <= cutoff.first &&
-           it->first.second >= cutoff.second) {
-      ++it;
+    TimerHeapNode* top = armed_timers_.top();
+    if (top == nullptr || top->deadline() > cutoff.first || top->sequence() >= cutoff.second) {
+      return fired;
     }
-    if (it == armed_timers_.end() || it->first.first > cutoff.first) return fired;
-    TimerImpl* timer = it->second;
-    armed_timers_.erase(it);
     fired = true;
-    timer->Fire();
+    static_cast<TimerImpl*>(top)->Fire();
   }
 }
 
@@ -321,14 +336,6 @@ bool LoopBase::ShouldBlock(std::optional<TimePoint>* wake_up) const {
   if (SleepsTowardsTimers()) *wake_up = next;
   return true;
 }
-
-LoopBase::TimerKey LoopBase::ArmTimer(TimerImpl* timer, TimePoint deadline) {
-  const TimerKey key{deadline, next_timer_sequence_++};
-  armed_timers_.emplace(key, timer);
-  return key;
-}
-
-void LoopBase::DisarmTimer(const TimerKey& key) { armed_timers_.erase(key); }
 
 uint64_t LoopBase::ScheduleBeforeBlocking(BeforeBlockingTaskImpl* task) {
   const uint64_t sequence = next_before_blocking_sequence_++;

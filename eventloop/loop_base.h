@@ -17,7 +17,9 @@
 #include <utility>
 
 #include "eventloop/event_loop.h"
+#include "eventloop/intrusive_list.h"
 #include "eventloop/thread_binding.h"
+#include "eventloop/timer_heap.h"
 
 namespace eventloop {
 namespace internal {
@@ -115,9 +117,7 @@ class LoopBase : public EventLoop {
   // when the loop sleeps towards timers, else left unset.
   bool ShouldBlock(std::optional<TimePoint>* wake_up) const;
 
-  // Timer and before-blocking bookkeeping, used by their handles.
-  TimerKey ArmTimer(TimerImpl* timer, TimePoint deadline);
-  void DisarmTimer(const TimerKey& key);
+  // Before-blocking bookkeeping, used by the handles.
   uint64_t ScheduleBeforeBlocking(BeforeBlockingTaskImpl* task);
   void UnscheduleBeforeBlocking(uint64_t sequence);
 
@@ -126,11 +126,12 @@ class LoopBase : public EventLoop {
   bool running_ = false;
   std::atomic<bool> quit_requested_{false};
 
+  // Timers. Handles and PostDelayed tasks are TimerImpls; arming, re-arming and cancelling one
+  // allocates nothing.
   uint64_t next_timer_sequence_ = 0;
-  std::map<TimerKey, TimerImpl*> armed_timers_;
-  std::set<TimerImpl*> timers_;  // Every live timer handle, to make them inert at destruction.
-  uint64_t next_delayed_task_id_ = 0;
-  std::map<uint64_t, std::unique_ptr<Timer>> delayed_tasks_;  // Owned PostDelayed timers.
+  TimerHeap armed_timers_;
+  IntrusiveList<TimerImpl> timers_;         // Every live Timer handle (made inert at the end).
+  IntrusiveList<TimerImpl> delayed_tasks_;  // PostDelayed timers, owned by the loop.
 
   mutable std::mutex posted_mutex_;
   std::deque<std::function<void()>> posted_tasks_;   // Guarded by posted_mutex_.

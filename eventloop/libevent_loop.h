@@ -25,8 +25,9 @@ class LibeventSignalWatcher;
 // events; timers, posted tasks and before-blocking tasks are kept by the loop itself and run
 // around each call to event_base_loop(EVLOOP_ONCE), in the iteration order documented in
 // event_loop.h. Timers follow the injected Clock: on SystemClock() a blocking wait ends at the
-// next deadline, through a timerfd of the loop's own (libevent's timers measure time on a
-// coarse clock, and its precise mode costs a syscall per iteration); on any other clock (e.g. a
+// wake-up time of the next deadline (rounded up to 4 ms: "Timer lateness" in event_loop.h),
+// through a timerfd of the loop's own (libevent's timers measure time on a coarse clock, and
+// its precise mode costs a system call per iteration); on any other clock (e.g. a
 // FakeClock) Run() blocks on fds and posts only, and due timers fire on the next iteration
 // after the clock is advanced (FakeClock::Advance, then RunUntilIdle()).
 //

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "eventloop/timer_slack.h"
+
 namespace eventloop {
 namespace internal {
 namespace {
@@ -333,7 +335,7 @@ bool LoopBase::ShouldBlock(std::optional<TimePoint>* wake_up) const {
   const std::optional<TimePoint> next = NextTimerDeadline();
   if (!next) return true;
   if (*next <= Now()) return false;
-  if (SleepsTowardsTimers()) *wake_up = next;
+  if (SleepsTowardsTimers()) *wake_up = TimerWakeUpTime(*next);
   return true;
 }
 

@@ -60,7 +60,8 @@ class LoopBase : public EventLoop {
   // Iteration step 1: polls fds and signals and dispatches the ready watchers. With `block`
   // false it only polls. With `block` true it first waits until some I/O is ready, WakeUp() is
   // called, or, if `wake_up` is set, clock() reaches `wake_up` (set only when
-  // SleepsTowardsTimers(); it is the earliest timer deadline, which is in the future).
+  // SleepsTowardsTimers(): the TimerWakeUpTime() of the earliest deadline, which is in the
+  // future).
   virtual void WaitForIo(bool block, std::optional<TimePoint> wake_up) = 0;
   // Interrupts a blocked WaitForIo(). Called from any thread. Not pure: while ~LoopBase
   // destroys queued tasks, one may still call Post() or Quit(), which then reach this no-op.
@@ -113,8 +114,8 @@ class LoopBase : public EventLoop {
   bool RunPostedTasks();
   bool RunBeforeBlockingTasks();
   // Whether a blocking step 1 may block: false when work is already waiting (a posted or
-  // before-blocking task, a due timer). If true, `*wake_up` is set to the earliest deadline
-  // when the loop sleeps towards timers, else left unset.
+  // before-blocking task, a due timer). If true, `*wake_up` is set to the wake-up time of the
+  // earliest deadline (timer_slack.h) when the loop sleeps towards timers, else left unset.
   bool ShouldBlock(std::optional<TimePoint>* wake_up) const;
 
   // Before-blocking bookkeeping, used by the handles.

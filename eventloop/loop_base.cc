@@ -18,13 +18,6 @@ TimePoint DeadlineAfter(TimePoint now, Duration delay) {
   return now + delay;
 }
 
-// Runs `callback`. Taken by value on purpose: the copy keeps the callback alive while it runs,
-// even if the callback destroys its owner (which holds the original).
-// NOLINTNEXTLINE(performance-unnecessary-value-param): the copy keeps the callback alive
-void RunCallback(std::shared_ptr<std::function<void()>> callback) {
-  if (*callback) (*callback)();
-}
-
 }  // namespace
 
 // A Timer registered with a LoopBase: a handle owned by the caller or, for PostDelayed, a task
@@ -120,57 +113,73 @@ class TimerImpl final : public Timer, public TimerHeapNode, public IntrusiveList
   const bool owned_by_loop_;
 };
 
-// A BeforeBlockingTask registered with a LoopBase. Inert once its loop is gone.
-class BeforeBlockingTaskImpl final : public BeforeBlockingTask {
+// A BeforeBlockingTask registered with a LoopBase: in the loop's list of handles while it
+// lives, and in its schedule while scheduled. Inert once its loop is gone (loop_ == nullptr).
+class BeforeBlockingTaskImpl final
+    : public BeforeBlockingTask,
+      public IntrusiveListNode<BeforeBlockingTaskImpl>,
+      public IntrusiveListNode<BeforeBlockingTaskImpl, ScheduledTag> {
  public:
+  using HandleList = IntrusiveList<BeforeBlockingTaskImpl>;
+  using ScheduleList = IntrusiveList<BeforeBlockingTaskImpl, ScheduledTag>;
+
   BeforeBlockingTaskImpl(LoopBase* loop, std::function<void()> run)
-      : loop_(loop), run_(std::make_shared<std::function<void()>>(std::move(run))) {
-    loop_->before_blocking_tasks_.insert(this);
+      : loop_(loop), run_(std::move(run)) {
+    loop_->before_blocking_tasks_.PushBack(this);
   }
   ~BeforeBlockingTaskImpl() override {  // Unchecked, as every destructor (see event_loop.h).
-    if (loop_ == nullptr) return;
-    Unschedule();
-    loop_->before_blocking_tasks_.erase(this);
+    if (destroyed_ != nullptr) *destroyed_ = true;  // Destroyed by its own run.
+    if (loop_ != nullptr) Detach();
   }
 
   void Schedule() override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("BeforeBlockingTask::Schedule");
-    if (sequence_) return;
-    sequence_ = loop_->ScheduleBeforeBlocking(this);
+    if (scheduled()) return;
+    sequence_ = loop_->next_before_blocking_sequence_++;
+    loop_->scheduled_before_blocking_.PushBack(this);
   }
   void Cancel() override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("BeforeBlockingTask::Cancel");
-    Unschedule();
+    if (scheduled()) ScheduleList::Remove(this);
   }
   bool IsScheduled() const override {
     if (loop_ != nullptr) loop_->DcheckOnLoopThread("BeforeBlockingTask::IsScheduled");
-    return sequence_.has_value();
+    return scheduled();
   }
 
-  // Called by the loop after it removed this task from its schedule.
+  // The loop's count of Schedule() calls when this one was scheduled.
+  uint64_t sequence() const { return sequence_; }
+
+  // Called by the loop after it took this task out of its schedule.
   void Run() {
-    sequence_.reset();
-    RunCallback(run_);  // `this` may be destroyed by the callback: touch nothing after.
+    // Runs from a local: the run may destroy this task, and with it run_.
+    std::function<void()> run = std::move(run_);
+    bool destroyed = false;
+    destroyed_ = &destroyed;
+    if (run) run();
+    if (destroyed) return;  // Touch nothing of `this`.
+    destroyed_ = nullptr;
+    run_ = std::move(run);
   }
 
+  // Leaves the loop (its schedule and its list); afterwards the handle is inert.
   void Detach() {
+    if (scheduled()) ScheduleList::Remove(this);
+    HandleList::Remove(this);
     loop_ = nullptr;
-    sequence_.reset();
   }
 
  private:
-  // Withdraws the pending run from its loop's schedule. Safe when none is pending.
-  void Unschedule() {
-    if (!sequence_) return;
-    loop_->UnscheduleBeforeBlocking(*sequence_);
-    sequence_.reset();
+  bool scheduled() const {
+    return IntrusiveListNode<BeforeBlockingTaskImpl, ScheduledTag>::linked();
   }
 
   LoopBase* loop_;
-  const std::shared_ptr<std::function<void()>> run_;
-  std::optional<uint64_t> sequence_;  // Set while scheduled.
+  std::function<void()> run_;  // Moved out while it runs.
+  uint64_t sequence_ = 0;      // Set by Schedule().
+  bool* destroyed_ = nullptr;  // While it runs: set to true by the destructor.
 };
 
 LoopBase::LoopBase(const Clock& clock) : clock_(clock) {}
@@ -197,10 +206,7 @@ LoopBase::~LoopBase() {
     }
   }
   while (!timers_.empty()) timers_.front()->Detach();
-  for (BeforeBlockingTaskImpl* task : std::vector<BeforeBlockingTaskImpl*>(
-           before_blocking_tasks_.begin(), before_blocking_tasks_.end())) {
-    task->Detach();
-  }
+  while (!before_blocking_tasks_.empty()) before_blocking_tasks_.front()->Detach();
 }
 
 std::unique_ptr<Timer> LoopBase::CreateTimer(std::function<void()> on_fire) {
@@ -318,16 +324,18 @@ bool LoopBase::RunPostedTasks() {
 }
 
 bool LoopBase::RunBeforeBlockingTasks() {
+  // The schedule is in Schedule() order; tasks scheduled during this step (sequence >= cutoff)
+  // wait for the next iteration.
   const uint64_t cutoff = next_before_blocking_sequence_;
   bool ran = false;
-  for (;;) {
-    auto it = scheduled_before_blocking_.begin();
-    if (it == scheduled_before_blocking_.end() || it->first >= cutoff) return ran;
-    BeforeBlockingTaskImpl* task = it->second;
-    scheduled_before_blocking_.erase(it);
+  while (!scheduled_before_blocking_.empty()) {
+    BeforeBlockingTaskImpl* task = scheduled_before_blocking_.front();
+    if (task->sequence() >= cutoff) break;
+    BeforeBlockingTaskImpl::ScheduleList::Remove(task);
     ran = true;
     task->Run();
   }
+  return ran;
 }
 
 bool LoopBase::ShouldBlock(std::optional<TimePoint>* wake_up) const {
@@ -337,16 +345,6 @@ bool LoopBase::ShouldBlock(std::optional<TimePoint>* wake_up) const {
   if (*next <= Now()) return false;
   if (SleepsTowardsTimers()) *wake_up = TimerWakeUpTime(*next);
   return true;
-}
-
-uint64_t LoopBase::ScheduleBeforeBlocking(BeforeBlockingTaskImpl* task) {
-  const uint64_t sequence = next_before_blocking_sequence_++;
-  scheduled_before_blocking_.emplace(sequence, task);
-  return sequence;
-}
-
-void LoopBase::UnscheduleBeforeBlocking(uint64_t sequence) {
-  scheduled_before_blocking_.erase(sequence);
 }
 
 }  // namespace internal

@@ -9,11 +9,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <utility>
 
 #include "eventloop/event_loop.h"
@@ -26,6 +24,8 @@ namespace internal {
 
 class TimerImpl;
 class BeforeBlockingTaskImpl;
+// Names the list of scheduled BeforeBlockingTaskImpls (each is also in the list of all).
+struct ScheduledTag;
 
 // Implements everything of EventLoop but the polling of fds and signals (iteration step 1,
 // see event_loop.h), which derived classes provide through WaitForIo() and WakeUp().
@@ -118,10 +118,6 @@ class LoopBase : public EventLoop {
   // earliest deadline (timer_slack.h) when the loop sleeps towards timers, else left unset.
   bool ShouldBlock(std::optional<TimePoint>* wake_up) const;
 
-  // Before-blocking bookkeeping, used by the handles.
-  uint64_t ScheduleBeforeBlocking(BeforeBlockingTaskImpl* task);
-  void UnscheduleBeforeBlocking(uint64_t sequence);
-
   const Clock& clock_;
   LOCALSOCKET_THREAD_BINDING(loop_thread_binding_, "loop");
   bool running_ = false;
@@ -138,9 +134,10 @@ class LoopBase : public EventLoop {
   std::deque<std::function<void()>> posted_tasks_;   // Guarded by posted_mutex_.
   std::deque<std::function<void()>> running_tasks_;  // The batch step 3 is running.
 
+  // Before-blocking tasks: scheduling and cancelling only link and unlink.
   uint64_t next_before_blocking_sequence_ = 0;
-  std::map<uint64_t, BeforeBlockingTaskImpl*> scheduled_before_blocking_;
-  std::set<BeforeBlockingTaskImpl*> before_blocking_tasks_;  // Every live handle.
+  IntrusiveList<BeforeBlockingTaskImpl, ScheduledTag> scheduled_before_blocking_;  // In order.
+  IntrusiveList<BeforeBlockingTaskImpl> before_blocking_tasks_;  // Every live handle.
 };
 
 }  // namespace internal

@@ -18,6 +18,11 @@ TimePoint DeadlineAfter(TimePoint now, Duration delay) {
   return now + delay;
 }
 
+// Posted-task arrays with less capacity than this are never shrunk; with more than the
+// second, they are freed after their batch ran (0.5 MiB of std::function).
+constexpr size_t kMinShrinkCapacity = 1024;
+constexpr size_t kMaxKeptTaskCapacity = 16384;
+
 }  // namespace
 
 // A Timer registered with a LoopBase: a handle owned by the caller or, for PostDelayed, a task
@@ -191,7 +196,7 @@ LoopBase::~LoopBase() {
   // Destroy queued work first, while every handle still works: a task may own handles. A
   // task's destructor may queue more work (Post, PostDelayed): destroy that too.
   for (;;) {
-    std::deque<std::function<void()>> posted;
+    std::vector<std::function<void()>> posted;
     {
       std::lock_guard<std::mutex> lock(posted_mutex_);
       posted.swap(posted_tasks_);
@@ -310,7 +315,6 @@ bool LoopBase::FireDueTimers(TimerKey cutoff) {
 }
 
 bool LoopBase::RunPostedTasks() {
-  // The batch deque is a member, so an iteration allocates nothing when there is no task.
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
     if (posted_tasks_.empty()) return false;
@@ -319,7 +323,18 @@ bool LoopBase::RunPostedTasks() {
   for (std::function<void()>& task : running_tasks_) {
     if (task) task();
   }
+  const size_t batch = running_tasks_.size();
   running_tasks_.clear();
+  // Keep the capacity for the next batches, unless it is 4 times too large for this one or
+  // larger than a loop should hold while idle (a burst of posts).
+  const size_t capacity = running_tasks_.capacity();
+  if (capacity > kMaxKeptTaskCapacity) {
+    std::vector<std::function<void()>>().swap(running_tasks_);
+  } else if (capacity > kMinShrinkCapacity && capacity / 4 > batch) {
+    std::vector<std::function<void()>> smaller;
+    smaller.reserve(batch * 2);
+    running_tasks_.swap(smaller);
+  }
   return true;
 }
 

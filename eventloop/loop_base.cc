@@ -200,6 +200,7 @@ LoopBase::~LoopBase() {
     {
       std::lock_guard<std::mutex> lock(posted_mutex_);
       posted.swap(posted_tasks_);
+      has_posted_tasks_.store(false, std::memory_order_release);
     }
     if (posted.empty() && delayed_tasks_.empty()) break;
     posted.clear();
@@ -225,6 +226,7 @@ void LoopBase::Post(std::function<void()> task) {
     std::lock_guard<std::mutex> lock(posted_mutex_);
     was_empty = posted_tasks_.empty();
     posted_tasks_.push_back(std::move(task));
+    has_posted_tasks_.store(true, std::memory_order_release);
   }
   // A non-empty queue already has a wake-up on its way, or the loop sees the queue before it
   // blocks (BlockingTimeout()).
@@ -282,17 +284,17 @@ std::optional<TimePoint> LoopBase::NextTimerDeadline() const {
 }
 
 bool LoopBase::HasPendingTasks() const {
-  if (!scheduled_before_blocking_.empty()) return true;
-  std::lock_guard<std::mutex> lock(posted_mutex_);
-  return !posted_tasks_.empty();
+  return !scheduled_before_blocking_.empty() || has_posted_tasks_.load(std::memory_order_acquire);
 }
 
 bool LoopBase::RunIteration(bool may_block, std::optional<TimerKey> timer_cutoff) {
   std::optional<TimePoint> wake_up;
   const bool block = may_block && ShouldBlock(&wake_up);
   WaitForIo(block, wake_up);
-  const TimerKey cutoff = timer_cutoff ? *timer_cutoff : TimerKey{Now(), next_timer_sequence_};
-  bool ran = FireDueTimers(cutoff);
+  bool ran = false;
+  if (!armed_timers_.empty()) {  // Else spare the clock read.
+    ran = FireDueTimers(timer_cutoff ? *timer_cutoff : TimerKey{Now(), next_timer_sequence_});
+  }
   ran |= RunPostedTasks();
   ran |= RunBeforeBlockingTasks();
   return ran;
@@ -315,10 +317,11 @@ bool LoopBase::FireDueTimers(TimerKey cutoff) {
 }
 
 bool LoopBase::RunPostedTasks() {
+  if (!has_posted_tasks_.load(std::memory_order_acquire)) return false;
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
-    if (posted_tasks_.empty()) return false;
     running_tasks_.swap(posted_tasks_);
+    has_posted_tasks_.store(false, std::memory_order_release);
   }
   for (std::function<void()>& task : running_tasks_) {
     if (task) task();

@@ -130,6 +130,10 @@ class LoopBase : public EventLoop {
   IntrusiveList<TimerImpl> timers_;         // Every live Timer handle (made inert at the end).
   IntrusiveList<TimerImpl> delayed_tasks_;  // PostDelayed timers, owned by the loop.
 
+  // Posted tasks. has_posted_tasks_ mirrors !posted_tasks_.empty() (written under the mutex)
+  // so that an iteration without posts takes no lock. A Post() the loop has not seen yet
+  // writes the wake-up fd after setting it, and the loop reads it after draining that fd.
+  std::atomic<bool> has_posted_tasks_{false};
   mutable std::mutex posted_mutex_;
   // Two arrays that swap roles at step 3 and keep their capacity (up to 16384 tasks), so that
   // steady posting allocates nothing; an array 4 times too large for its batch shrinks.

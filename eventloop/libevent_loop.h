@@ -31,10 +31,11 @@ class LibeventSignalWatcher;
 // FakeClock) Run() blocks on fds and posts only, and due timers fire on the next iteration
 // after the clock is advanced (FakeClock::Advance, then RunUntilIdle()).
 //
-// System calls: an iteration costs one epoll_wait. The timerfd is set (timerfd_settime) only
-// when a blocking wait must end earlier than it is set to, or after it expired; a wake-up that
-// moves later leaves it as it is, so a timer restarted on every message costs no system call,
-// only an early wake-up once per period.
+// System calls: the loop itself costs one epoll_wait per iteration (plus an eventfd read when
+// Post() or Quit() woke it). The timerfd is set (timerfd_settime) only when a blocking wait
+// must end earlier than it is set to, or after it expired; a wake-up that moves later leaves
+// it as it is. So a timeout restarted on every message costs no system call, only one early
+// wake-up whenever the deadline the timerfd was set to comes (the timerfd is set again then).
 //
 // Threads: Post() and Quit() may be called from any thread (they only write to an eventfd);
 // everything else belongs to the loop thread, the thread of the first Run() or RunUntilIdle()
@@ -47,9 +48,9 @@ class LibeventLoop : public internal::LoopBase {
   explicit LibeventLoop(const Clock& clock);  // `clock` must outlive the loop.
   ~LibeventLoop() override;
 
-  // False if the kernel refused the loop's resources (epoll or eventfd, e.g. EMFILE). An
-  // invalid loop returns nullptr from WatchFd/WatchSignal and returns from Run() at once;
-  // timers and tasks still run under RunUntilIdle().
+  // False if the kernel refused the loop's resources (epoll, eventfd, and on SystemClock() a
+  // timerfd; e.g. EMFILE). An invalid loop returns nullptr from WatchFd/WatchSignal and
+  // returns from Run() at once; timers and tasks still run under RunUntilIdle().
   bool IsValid() const { return base_ != nullptr; }
 
   std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t io_events,

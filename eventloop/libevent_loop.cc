@@ -49,22 +49,25 @@ bool IsPollableFd(int fd) {
 }  // namespace
 
 // An FdWatcher backed by a persistent libevent event. Inert once its loop is gone.
-class LibeventFdWatcher final : public FdWatcher {
+class LibeventFdWatcher final : public FdWatcher, public IntrusiveListNode<LibeventFdWatcher> {
  public:
   LibeventFdWatcher(LibeventLoop* loop, int fd, uint32_t io_events,
                     std::function<void(uint32_t)> on_ready)
       : loop_(loop),
         fd_(fd),
         events_(io_events & (kReadable | kWritable)),
-        on_ready_(std::make_shared<std::function<void(uint32_t)>>(std::move(on_ready))) {}
-  ~LibeventFdWatcher() override { Detach(); }
+        on_ready_(std::move(on_ready)) {}
+  ~LibeventFdWatcher() override {
+    if (destroyed_ != nullptr) *destroyed_ = true;  // Destroyed by its own callback.
+    Detach();
+  }
 
   // Creates the libevent event. False if libevent or the kernel refused it.
   bool Init() {
     event_ = event_new(loop_->base_, fd_, LibeventFlags(events_), &OnReady, this);
     if (event_ == nullptr) return false;
     if (events_ != kNoEvents && event_add(event_, nullptr) != 0) return false;
-    loop_->fd_watchers_.insert(this);
+    loop_->fd_watchers_.PushBack(this);
     return true;
   }
 
@@ -87,7 +90,7 @@ class LibeventFdWatcher final : public FdWatcher {
   void Detach() {
     if (event_ != nullptr) event_free(event_);
     event_ = nullptr;
-    if (loop_ != nullptr) loop_->fd_watchers_.erase(this);
+    if (linked()) IntrusiveList<LibeventFdWatcher>::Remove(this);
     loop_ = nullptr;
   }
 
@@ -98,17 +101,23 @@ class LibeventFdWatcher final : public FdWatcher {
     if (what & EV_READ) ready |= kReadable;
     if (what & EV_WRITE) ready |= kWritable;
     ready &= self->events_;
-    if (ready == kNoEvents) return;
-    // The copy keeps the callable alive if the callback destroys this watcher.
-    const std::shared_ptr<std::function<void(uint32_t)>> on_ready = self->on_ready_;
-    if (*on_ready) (*on_ready)(ready);
+    if (ready == kNoEvents || !self->on_ready_) return;
+    // The callback runs from a local: it may destroy this watcher, and with it on_ready_.
+    std::function<void(uint32_t)> callback = std::move(self->on_ready_);
+    bool destroyed = false;
+    self->destroyed_ = &destroyed;
+    callback(ready);
+    if (destroyed) return;  // Touch nothing of `self`.
+    self->destroyed_ = nullptr;
+    self->on_ready_ = std::move(callback);
   }
 
   LibeventLoop* loop_;
   const int fd_;
   uint32_t events_;
   event* event_ = nullptr;
-  const std::shared_ptr<std::function<void(uint32_t)>> on_ready_;
+  std::function<void(uint32_t)> on_ready_;  // Moved out while it runs.
+  bool* destroyed_ = nullptr;  // While the callback runs: set to true by the destructor.
 };
 
 // A SignalWatcher backed by a libevent signal event. Inert once its loop is gone.
@@ -186,10 +195,7 @@ LibeventLoop::LibeventLoop(const Clock& clock) : LoopBase(clock) {
 
 LibeventLoop::~LibeventLoop() {
   // Handles that outlive the loop become inert; their libevent events go before the base.
-  for (auto* watcher :
-       std::vector<internal::LibeventFdWatcher*>(fd_watchers_.begin(), fd_watchers_.end())) {
-    watcher->Detach();
-  }
+  while (!fd_watchers_.empty()) fd_watchers_.front()->Detach();
   for (auto* watcher : std::vector<internal::LibeventSignalWatcher*>(signal_watchers_.begin(),
                                                                      signal_watchers_.end())) {
     watcher->Detach();

@@ -9,6 +9,7 @@
 
 #include "eventloop/clock.h"
 #include "eventloop/event_loop.h"
+#include "eventloop/intrusive_list.h"
 #include "eventloop/loop_base.h"
 
 struct event;
@@ -84,7 +85,7 @@ class LibeventLoop : public internal::LoopBase {
   event* timer_event_ = nullptr;
   std::optional<TimePoint> timer_fd_set_to_;  // nullopt while disarmed or expired.
   bool timer_fd_expired_ = false;             // Expired and still readable until set again.
-  std::set<internal::LibeventFdWatcher*> fd_watchers_;
+  internal::IntrusiveList<internal::LibeventFdWatcher> fd_watchers_;  // Every live one.
   std::set<internal::LibeventSignalWatcher*> signal_watchers_;
 };
 

@@ -23,9 +23,10 @@ struct BufferBlock {
 };
 
 // A ring of BufferBlocks with room for two inline, so a buffer holding one or two blocks (the
-// common case) allocates nothing for its bookkeeping. Beyond two it grows on the heap, and it
-// gives that memory back when it empties. It owns the descriptors, not the block memory. Not
-// thread-safe.
+// common case) allocates nothing for its bookkeeping. Beyond two it grows on the heap once and
+// keeps that array (24 bytes a slot) until it is destroyed, so a stream that buffers several
+// blocks at a time allocates nothing per block either. It owns the descriptors, not the block
+// memory. Not thread-safe.
 class BlockQueue {
  public:
   BlockQueue() = default;
@@ -48,11 +49,9 @@ class BlockQueue {
   }
   void pop_front() {
     head_ = (head_ + 1) & (capacity_ - 1);
-    if (--count_ == 0) Reset();
+    --count_;
   }
-  void pop_back() {
-    if (--count_ == 0) Reset();
-  }
+  void pop_back() { --count_; }
 
  private:
   static constexpr size_t kInlineCapacity = 2;  // A power of two, as every capacity.
@@ -66,12 +65,6 @@ class BlockQueue {
     for (size_t i = 0; i < count_; ++i) grown[i] = (*this)[i];
     heap_ = std::move(grown);
     capacity_ *= 2;
-    head_ = 0;
-  }
-  // Back to the inline slots once empty.
-  void Reset() {
-    heap_.reset();
-    capacity_ = kInlineCapacity;
     head_ = 0;
   }
 

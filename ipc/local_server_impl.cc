@@ -110,8 +110,9 @@ bool LocalServer::Impl::StartAccepting(int fd) {
 }
 
 void LocalServer::Impl::Listening(std::string server_name, std::string full_name, bool abstract) {
-  server_name_ = std::move(server_name);
-  full_server_name_ = std::move(full_name);
+  // Shared with every socket accepted from now on.
+  server_name_ = internal::SharedName(std::move(server_name));
+  full_server_name_ = internal::SharedName(std::move(full_name));
   abstract_ = abstract;
   ClearError();  // A successful Listen clears the error (README: "Differences from Qt").
   acceptor_.UpdateInterest();

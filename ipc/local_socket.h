@@ -74,6 +74,7 @@ namespace ipc {
 
 class LocalServer;
 namespace internal {
+class SharedName;
 class SocketWaits;
 }  // namespace internal
 
@@ -230,8 +231,8 @@ class LocalSocket : public LocalSocketTypes {
   // named by the other arguments, into this new socket, in kConnected and kReadWrite. Unlike
   // SetSocketDescriptor it checks nothing and asks the kernel nothing: the server knows what
   // it accepted.
-  void AdoptAccepted(int fd, const std::string& server_name, const std::string& full_name,
-                     uint32_t options);
+  void AdoptAccepted(int fd, const internal::SharedName& server_name,
+                     const internal::SharedName& full_name, uint32_t options);
 
   const std::unique_ptr<Impl> impl_;
 };

@@ -76,13 +76,13 @@ void LocalSocket::Impl::ConnectToServer(uint32_t open_mode) {
   if (!guard.Continues()) return;
   // Accepted and adopted sockets never connect: their connector is never built.
   if (!connector_) connector_ = std::make_unique<internal::Connector>(loop_, os_, *this);
-  connector_->Start(server_name_, (options_ & kAbstractNamespace) != 0, connect_timeout_ms_);
+  connector_->Start(server_name_.get(), (options_ & kAbstractNamespace) != 0, connect_timeout_ms_);
 }
 
 void LocalSocket::Impl::OnConnected() {
   channel_.Open(connector_->TakeConnectedFd());
   open_mode_ = requested_open_mode_;
-  full_server_name_ = connector_->full_name();
+  full_server_name_ = internal::SharedName(connector_->full_name());
   sequencer_.ConnectionMade();
   // A successful connect leaves kNone, also when an error was set while it was pending (a
   // refused ConnectToServer, a timed-out WaitForConnected).
@@ -152,13 +152,13 @@ bool LocalSocket::Impl::SetSocketDescriptor(int fd, State state, uint32_t open_m
   bool abstract = false;
   std::string full_name = internal::AddressName(peer, peer_length, &abstract);
   std::string name = abstract ? full_name : full_name.substr(full_name.rfind('/') + 1);
-  Adopt(fd, open_mode, std::move(name), std::move(full_name),
-        abstract ? kAbstractNamespace : kNoOptions);
+  Adopt(fd, open_mode, internal::SharedName(std::move(name)),
+        internal::SharedName(std::move(full_name)), abstract ? kAbstractNamespace : kNoOptions);
   return true;
 }
 
-void LocalSocket::Impl::AdoptAccepted(int fd, const std::string& server_name,
-                                      const std::string& full_name, uint32_t options) {
+void LocalSocket::Impl::AdoptAccepted(int fd, const internal::SharedName& server_name,
+                                      const internal::SharedName& full_name, uint32_t options) {
   if (Inert()) {
     internal::OsFd unused(os_, fd);  // Closed: nobody else owns it.
     return;
@@ -166,8 +166,8 @@ void LocalSocket::Impl::AdoptAccepted(int fd, const std::string& server_name,
   Adopt(fd, kReadWrite, server_name, full_name, options);
 }
 
-void LocalSocket::Impl::Adopt(int fd, uint32_t open_mode, std::string server_name,
-                              std::string full_name, uint32_t options) {
+void LocalSocket::Impl::Adopt(int fd, uint32_t open_mode, internal::SharedName server_name,
+                              internal::SharedName full_name, uint32_t options) {
   sequencer_.BeginOperation();
   ++connection_id_;
   ResetConnectionData();

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "eventloop/reentrant_callback.h"
+
 namespace eventloop {
 namespace internal {
 namespace {
@@ -57,10 +59,7 @@ class LibeventFdWatcher final : public FdWatcher, public IntrusiveListNode<Libev
         fd_(fd),
         events_(io_events & (kReadable | kWritable)),
         on_ready_(std::move(on_ready)) {}
-  ~LibeventFdWatcher() override {
-    if (destroyed_ != nullptr) *destroyed_ = true;  // Destroyed by its own callback.
-    Detach();
-  }
+  ~LibeventFdWatcher() override { Detach(); }
 
   // Creates the libevent event. False if libevent or the kernel refused it.
   bool Init() {
@@ -101,23 +100,15 @@ class LibeventFdWatcher final : public FdWatcher, public IntrusiveListNode<Libev
     if (what & EV_READ) ready |= kReadable;
     if (what & EV_WRITE) ready |= kWritable;
     ready &= self->events_;
-    if (ready == kNoEvents || !self->on_ready_) return;
-    // The callback runs from a local: it may destroy this watcher, and with it on_ready_.
-    std::function<void(uint32_t)> callback = std::move(self->on_ready_);
-    bool destroyed = false;
-    self->destroyed_ = &destroyed;
-    callback(ready);
-    if (destroyed) return;  // Touch nothing of `self`.
-    self->destroyed_ = nullptr;
-    self->on_ready_ = std::move(callback);
+    if (ready == kNoEvents) return;
+    self->on_ready_.Run(ready);  // It may destroy this watcher: touch nothing after.
   }
 
   LibeventLoop* loop_;
   const int fd_;
   uint32_t events_;
   event* event_ = nullptr;
-  std::function<void(uint32_t)> on_ready_;  // Moved out while it runs.
-  bool* destroyed_ = nullptr;  // While the callback runs: set to true by the destructor.
+  ReentrantCallback<uint32_t> on_ready_;
 };
 
 // A SignalWatcher backed by a libevent signal event. Inert once its loop is gone.

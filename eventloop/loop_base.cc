@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "eventloop/reentrant_callback.h"
 #include "eventloop/timer_slack.h"
 
 namespace eventloop {
@@ -35,7 +36,6 @@ class TimerImpl final : public Timer, public TimerHeapNode, public IntrusiveList
     (owned_by_loop_ ? loop_->delayed_tasks_ : loop_->timers_).PushBack(this);
   }
   ~TimerImpl() override {  // Unchecked, as every destructor (see event_loop.h).
-    if (destroyed_ != nullptr) *destroyed_ = true;  // Destroyed by its own callback.
     if (loop_ != nullptr) Detach();
   }
 
@@ -78,19 +78,13 @@ class TimerImpl final : public Timer, public TimerHeapNode, public IntrusiveList
     } else {
       loop_->armed_timers_.Remove(this);
     }
-    // The callback runs from a local: it may destroy this timer, and with it on_fire_.
-    std::function<void()> callback = std::move(on_fire_);
     if (owned_by_loop_) {
+      std::function<void()> task = on_fire_.Take();
       delete this;
-      if (callback) callback();
+      if (task) task();
       return;
     }
-    bool destroyed = false;
-    destroyed_ = &destroyed;
-    if (callback) callback();
-    if (destroyed) return;  // Touch nothing of `this`.
-    destroyed_ = nullptr;
-    on_fire_ = std::move(callback);
+    on_fire_.Run();  // It may destroy this timer: touch nothing after.
   }
 
   // Leaves the loop (its heap and its list); afterwards the handle is inert.
@@ -112,9 +106,8 @@ class TimerImpl final : public Timer, public TimerHeapNode, public IntrusiveList
   }
 
   LoopBase* loop_;
-  std::function<void()> on_fire_;       // Moved out while it runs.
+  ReentrantCallback<> on_fire_;
   Duration period_ = Duration::zero();  // Zero for a one-shot timer.
-  bool* destroyed_ = nullptr;           // While the callback runs: set to true by the destructor.
   const bool owned_by_loop_;
 };
 
@@ -133,7 +126,6 @@ class BeforeBlockingTaskImpl final
     loop_->before_blocking_tasks_.PushBack(this);
   }
   ~BeforeBlockingTaskImpl() override {  // Unchecked, as every destructor (see event_loop.h).
-    if (destroyed_ != nullptr) *destroyed_ = true;  // Destroyed by its own run.
     if (loop_ != nullptr) Detach();
   }
 
@@ -159,14 +151,7 @@ class BeforeBlockingTaskImpl final
 
   // Called by the loop after it took this task out of its schedule.
   void Run() {
-    // Runs from a local: the run may destroy this task, and with it run_.
-    std::function<void()> run = std::move(run_);
-    bool destroyed = false;
-    destroyed_ = &destroyed;
-    if (run) run();
-    if (destroyed) return;  // Touch nothing of `this`.
-    destroyed_ = nullptr;
-    run_ = std::move(run);
+    run_.Run();  // It may destroy this task: touch nothing after.
   }
 
   // Leaves the loop (its schedule and its list); afterwards the handle is inert.
@@ -182,9 +167,8 @@ class BeforeBlockingTaskImpl final
   }
 
   LoopBase* loop_;
-  std::function<void()> run_;  // Moved out while it runs.
-  uint64_t sequence_ = 0;      // Set by Schedule().
-  bool* destroyed_ = nullptr;  // While it runs: set to true by the destructor.
+  ReentrantCallback<> run_;
+  uint64_t sequence_ = 0;  // Set by Schedule().
 };
 
 LoopBase::LoopBase(const Clock& clock) : clock_(clock) {}

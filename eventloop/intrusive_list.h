@@ -40,7 +40,11 @@ class IntrusiveList {
   IntrusiveList(const IntrusiveList&) = delete;
   IntrusiveList& operator=(const IntrusiveList&) = delete;
   ~IntrusiveList() {
-    while (!empty()) Remove(front());
+    for (Node* node = head_.next_; node != &head_;) {
+      Node* next = node->next_;
+      node->prev_ = node->next_ = nullptr;
+      node = next;
+    }
   }
 
   bool empty() const { return head_.next_ == &head_; }

@@ -58,16 +58,16 @@ class LibeventFdWatcher final : public FdWatcher, public IntrusiveListNode<Libev
       : loop_(loop),
         fd_(fd),
         events_(io_events & (kReadable | kWritable)),
-        on_ready_(std::move(on_ready)) {}
+        on_ready_(std::move(on_ready)) {
+    loop_->fd_watchers_.PushBack(this);
+  }
   ~LibeventFdWatcher() override { Detach(); }
 
   // Creates the libevent event. False if libevent or the kernel refused it.
   bool Init() {
     event_ = event_new(loop_->base_, fd_, LibeventFlags(events_), &OnReady, this);
     if (event_ == nullptr) return false;
-    if (events_ != kNoEvents && event_add(event_, nullptr) != 0) return false;
-    loop_->fd_watchers_.PushBack(this);
-    return true;
+    return events_ == kNoEvents || event_add(event_, nullptr) == 0;
   }
 
   void SetEvents(uint32_t io_events) override {
@@ -89,7 +89,7 @@ class LibeventFdWatcher final : public FdWatcher, public IntrusiveListNode<Libev
   void Detach() {
     if (event_ != nullptr) event_free(event_);
     event_ = nullptr;
-    if (linked()) IntrusiveList<LibeventFdWatcher>::Remove(this);
+    if (loop_ != nullptr) IntrusiveList<LibeventFdWatcher>::Remove(this);
     loop_ = nullptr;
   }
 

@@ -61,7 +61,7 @@ class BlockQueue {
 
   // Doubles the capacity, moving the blocks to the front of a heap array.
   void Grow() {
-    auto grown = std::make_unique<BufferBlock[]>(capacity_ * 2);
+    auto grown = std::make_unique<BufferBlock[]>(size_t{capacity_} * 2);
     for (size_t i = 0; i < count_; ++i) grown[i] = (*this)[i];
     heap_ = std::move(grown);
     capacity_ *= 2;

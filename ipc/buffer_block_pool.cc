@@ -51,6 +51,8 @@ class ThreadCache {
     return spares.count == 0 ? nullptr : spares.blocks[--spares.count];
   }
   template <size_t kCapacity>
+  // The block is kept to be written again: it cannot point to const.
+  // NOLINTNEXTLINE(readability-non-const-parameter)
   static bool Push(SpareBlocks<kCapacity>& spares, char* block) {
     if (spares.count == kCapacity) return false;
     spares.blocks[spares.count++] = block;

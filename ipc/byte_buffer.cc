@@ -24,7 +24,7 @@ BufferBlock& ByteBuffer::AddBlock(size_t min_capacity) {
   return blocks_.back();
 }
 
-void ByteBuffer::CopyToBack(std::string_view data) {
+void ByteBuffer::Append(std::string_view data) {
   while (!data.empty()) {
     BufferBlock* tail = blocks_.empty() ? nullptr : &blocks_.back();
     if (tail == nullptr || tail->room() == 0) tail = &AddBlock(data.size());
@@ -35,8 +35,6 @@ void ByteBuffer::CopyToBack(std::string_view data) {
     data.remove_prefix(n);
   }
 }
-
-void ByteBuffer::Append(std::string_view data) { CopyToBack(data); }
 
 iovec ByteBuffer::PrepareAppend(size_t min_size) {
   min_size = std::clamp<size_t>(min_size, 1, kLargeBlockSize);
@@ -66,7 +64,7 @@ void ByteBuffer::CommitAppend(size_t n) {
     return;
   }
   // A short read: copy it into a block that fits, and return the spare.
-  CopyToBack(std::string_view(spare_, n));
+  Append(std::string_view(spare_, n));
   FreeBlock(spare_, kLargeBlockSize);
   spare_ = nullptr;
 }

@@ -34,7 +34,7 @@ class ByteBuffer {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
-  // Copies `data` to the back.
+  // Copies `data` to the back: into the room of the last block, then into new blocks.
   void Append(std::string_view data);
   // Contiguous free space for a direct read of at least `min_size` (<= kBlockSize) bytes: the
   // room at the back, or a spare block. Follow with exactly one CommitAppend(n), n <= the
@@ -65,8 +65,6 @@ class ByteBuffer {
  private:
   // Adds an empty block at the back able to take `min_capacity` bytes.
   BufferBlock& AddBlock(size_t min_capacity);
-  // Copies `data` into the room at the back, adding blocks as needed.
-  void CopyToBack(std::string_view data);
   void ReleaseFront();
 
   // Appends larger than this are split over several blocks.

@@ -29,7 +29,16 @@ class ReentrantCallback {
   bool Run(Args... args) {
     std::function<void(Args...)> callback = std::move(callback_);
     bool destroyed = false;
+    // The pointer to the local never outlives this call: the destructor consumes it, or the
+    // line after the call clears it. GCC cannot see that through an owner it does not know.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
     destroyed_ = &destroyed;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
     if (callback) callback(args...);
     if (destroyed) return false;
     destroyed_ = nullptr;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Failures of the real tool, each with its exit status and its one stderr line: server not
-# found, connection refused (a stale socket file), address in use, timed out, peer closed
-# early; `probe` on a live server, a stale file and a missing name; SIGTERM removing the
-# socket file.
+# found, connection refused (a stale socket file), address in use, timed out (a send whose
+# reply never comes, a connect to a full backlog), peer closed early; `probe` on a live
+# server, a stale file and a missing name; SIGTERM removing the socket file.
 set -uo pipefail
 source tools/cli/tests/cli_test_lib.sh "$1" || exit 1  # Tests run from the runfiles root.
 
@@ -53,6 +53,31 @@ wait_until "the first client is served" grep -qx first "$WORK/holder.out"
 expect_run 1 send "$sock" --timeout 200 second
 expect_stderr "localsocket: timed out"
 expect_empty "$WORK/out"
+
+# Connect timed out: a listening socket whose backlog (0, so one queued connection) is full
+# and that never accepts; connect() gets EAGAIN until --timeout expires.
+full=$WORK/full.sock
+mkfifo "$WORK/full.hold"
+timeout "$CLI_TIMEOUT" python3 -c '
+import socket, sys
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(sys.argv[1])
+server.listen(0)
+queued = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+queued.connect(sys.argv[1])
+print("full", flush=True)
+sys.stdin.read()  # Holds the sockets until the test closes the fifo.
+' "$full" <"$WORK/full.hold" >"$WORK/full.out" &
+full_holder=$!
+exec {full_fd}>"$WORK/full.hold"
+wait_until "the backlog is full" grep -qx full "$WORK/full.out"
+expect_run 1 connect "$full" --timeout 200
+expect_stderr "localsocket: cannot connect to $full: timed out"
+expect_empty "$WORK/out"
+expect_run 1 probe "$full" --timeout 200
+expect_stderr "localsocket: cannot connect to $full: timed out"
+exec {full_fd}>&-
+wait "$full_holder" || fail "the backlog holder failed"
 
 # Peer closed early: a client that is never served takes more of its input than the kernel
 # can hold for it; when the server stops, the rest cannot be sent.

@@ -4,8 +4,9 @@
 // One iteration of a loop runs these steps in this order:
 //   1. Wait for I/O: poll the watched fds (and the internal wake-up fd), blocking only when
 //      nothing below is pending, then run the callback of every ready FdWatcher and
-//      SignalWatcher. A blocking wait ends no later than the earliest timer deadline when the
-//      loop's clock is SystemClock(); on any other clock it waits for fds and posts only.
+//      SignalWatcher. When the loop's clock is SystemClock(), a blocking wait also ends for the
+//      earliest timer deadline, rounded up as "Timer lateness" below says; on any other clock
+//      it waits for fds and posts only.
 //   2. Fire due timers (deadline <= Now()) in (deadline, start order) order. A timer (re)started
 //      during this step waits for a later iteration, even if it is already due.
 //   3. Run the tasks that were posted before this step began, first in, first out. Tasks posted
@@ -13,6 +14,17 @@
 //   4. Run the BeforeBlockingTasks scheduled before this step began, in scheduling order (this
 //      is where sockets flush their write buffers, so many writes coalesce into one send).
 // Then Run() either returns (after Quit()) or starts the next iteration.
+//
+// Timer lateness: a timer never fires before its deadline; step 2 tests deadline <= Now()
+// exactly, on every clock, and keeps its order. On SystemClock(), a loop sleeping towards a
+// deadline wakes up at the next multiple of 4 ms of the clock (counted from steady_clock's
+// epoch), so timers due within one 4 ms slot share one wake-up (libevent's default timers,
+// which run on the kernel's coarse clock, have a similar granularity). A timer that comes due
+// while the loop sleeps therefore fires up to 4 ms after its deadline, plus the kernel's
+// scheduling delay and the time the loop spends in other callbacks. A loop that is busy (fds
+// ready, tasks posted) fires it at its first step 2 with deadline <= Now(). A FakeClock never
+// sleeps: there, timers fire as soon as the test's RunUntilIdle() or FastForwardBy() reaches
+// their deadline.
 //
 // Threads: everything is loop-thread only except EventLoop::Post and EventLoop::Quit. Debug
 // builds (NDEBUG not defined) check this and abort with a message naming the call made on the
@@ -57,7 +69,9 @@ enum IoEvents : uint32_t { kNoEvents = 0, kReadable = 1, kWritable = 2 };
 std::ostream& operator<<(std::ostream& os, IoEvents events);
 void PrintTo(IoEvents events, std::ostream* os);
 
-// A one-shot or repeating timer. Created stopped. Destroying the handle cancels the timer.
+// A one-shot or repeating timer. Created stopped. Destroying the handle cancels the timer. It
+// fires no earlier than its deadline, and on SystemClock() up to 4 ms later (see "Timer
+// lateness" above).
 class Timer {
  public:
   virtual ~Timer() = default;

@@ -1047,5 +1047,112 @@ TYPED_TEST(EventLoopTimeContractTest, RandomTimersFireSortedByDeadlineThenStartO
   }
 }
 
+// Random starts, restarts, stops and destructions, between runs and from inside callbacks,
+// against a reference model of the contract: each RunUntilIdle() fires, in (deadline, start
+// order) order, the timers armed before the call with deadline <= Now(); a timer stopped,
+// destroyed or restarted by an earlier callback of the call does not fire in it.
+TYPED_TEST(EventLoopTimeContractTest, RandomStartsStopsAndCallbackEditsMatchAModel) {
+  constexpr int kTimers = 500;
+  constexpr int kRounds = 400;
+  EventLoop& loop = this->loop();
+  std::mt19937 rng(99);
+  std::uniform_int_distribution<int> pick(0, kTimers - 1);
+  std::uniform_int_distribution<int> delay_ms(0, 12);  // Whole milliseconds: many ties.
+  std::uniform_int_distribution<int> action(0, 9);
+
+  struct Model {
+    bool armed = false;
+    TimePoint deadline;
+    uint64_t sequence = 0;
+    int fires = 0;
+  };
+  std::vector<Model> model(kTimers);
+  uint64_t next_sequence = 0;
+  std::vector<std::unique_ptr<Timer>> timers(kTimers);
+  std::vector<int> fired;
+
+  std::function<void(int)> make_timer;  // Creates (or replaces) timers[i].
+  // What the callback of timer `i` does on its `n`-th fire (a pure function, so the model can
+  // replay it): nothing, restart itself, stop another timer (perhaps itself), start another
+  // one, or destroy another one (perhaps itself).
+  auto edit = [&](int i, int n, bool real) {
+    const int kind = (i * 7 + n * 3) % 5;
+    const int other = (i * 31 + n * 17) % kTimers;
+    const Duration delay = milliseconds((i + n) % 3);  // Zero included: due at once.
+    auto arm = [&](int t) {
+      model[t] = {true, loop.Now() + delay, next_sequence++, model[t].fires};
+      if (real) timers[t]->Start(delay);
+    };
+    if (kind == 1) arm(i);
+    if (kind == 2) {
+      model[other].armed = false;
+      if (real) timers[other]->Stop();
+    }
+    if (kind == 3) arm(other);
+    if (kind == 4) {
+      model[other].armed = false;
+      if (real) make_timer(other);
+    }
+  };
+  make_timer = [&](int i) {
+    timers[i] = loop.CreateTimer([&, i] {
+      fired.push_back(i);
+      model[i].armed = false;  // A one-shot timer is inactive in its callback.
+      edit(i, model[i].fires++, /*real=*/true);
+    });
+  };
+  for (int i = 0; i < kTimers; ++i) make_timer(i);
+
+  for (int round = 0; round < kRounds; ++round) {
+    // Edits between runs.
+    for (int k = 0; k < 40; ++k) {
+      const int i = pick(rng);
+      const int kind = action(rng);
+      if (kind < 6) {
+        const Duration delay = milliseconds(delay_ms(rng));
+        model[i] = {true, loop.Now() + delay, next_sequence++, model[i].fires};
+        timers[i]->Start(delay);
+      } else if (kind < 8) {
+        model[i].armed = false;
+        timers[i]->Stop();
+      } else {
+        model[i].armed = false;
+        make_timer(i);  // Destroys the old handle.
+      }
+    }
+    this->traits_.AdvanceClock(milliseconds(round % 5 == 0 ? 0 : delay_ms(rng) / 3));
+    const TimePoint now = loop.Now();
+    // The expected fires of this call: run the model's callbacks on a copy of its state, then
+    // restore it for the real callbacks to edit the same way.
+    const std::vector<Model> saved = model;
+    const uint64_t cutoff_sequence = next_sequence;
+    std::vector<int> expected;
+    for (;;) {
+      int best = -1;
+      for (int i = 0; i < kTimers; ++i) {
+        const Model& m = model[i];
+        if (!m.armed || m.deadline > now || m.sequence >= cutoff_sequence) continue;
+        if (best < 0 || m.deadline < model[best].deadline ||
+            (m.deadline == model[best].deadline && m.sequence < model[best].sequence)) {
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      expected.push_back(best);
+      model[best].armed = false;
+      edit(best, model[best].fires++, /*real=*/false);
+    }
+    model = saved;
+    next_sequence = cutoff_sequence;
+
+    fired.clear();
+    loop.RunUntilIdle();
+    ASSERT_EQ(fired, expected) << "round " << round;
+    for (int i = 0; i < kTimers; ++i) {
+      ASSERT_EQ(timers[i]->IsActive(), model[i].armed) << "round " << round << ", timer " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace eventloop

@@ -5,14 +5,18 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
+
+#include "eventloop/reentrant_callback.h"
 
 namespace eventloop {
 namespace internal {
@@ -47,23 +51,23 @@ bool IsPollableFd(int fd) {
 }  // namespace
 
 // An FdWatcher backed by a persistent libevent event. Inert once its loop is gone.
-class LibeventFdWatcher final : public FdWatcher {
+class LibeventFdWatcher final : public FdWatcher, public IntrusiveListNode<LibeventFdWatcher> {
  public:
   LibeventFdWatcher(LibeventLoop* loop, int fd, uint32_t io_events,
                     std::function<void(uint32_t)> on_ready)
       : loop_(loop),
         fd_(fd),
         events_(io_events & (kReadable | kWritable)),
-        on_ready_(std::make_shared<std::function<void(uint32_t)>>(std::move(on_ready))) {}
+        on_ready_(std::move(on_ready)) {
+    loop_->fd_watchers_.PushBack(this);
+  }
   ~LibeventFdWatcher() override { Detach(); }
 
   // Creates the libevent event. False if libevent or the kernel refused it.
   bool Init() {
     event_ = event_new(loop_->base_, fd_, LibeventFlags(events_), &OnReady, this);
     if (event_ == nullptr) return false;
-    if (events_ != kNoEvents && event_add(event_, nullptr) != 0) return false;
-    loop_->fd_watchers_.insert(this);
-    return true;
+    return events_ == kNoEvents || event_add(event_, nullptr) == 0;
   }
 
   void SetEvents(uint32_t io_events) override {
@@ -85,7 +89,7 @@ class LibeventFdWatcher final : public FdWatcher {
   void Detach() {
     if (event_ != nullptr) event_free(event_);
     event_ = nullptr;
-    if (loop_ != nullptr) loop_->fd_watchers_.erase(this);
+    if (loop_ != nullptr) IntrusiveList<LibeventFdWatcher>::Remove(this);
     loop_ = nullptr;
   }
 
@@ -97,16 +101,14 @@ class LibeventFdWatcher final : public FdWatcher {
     if (what & EV_WRITE) ready |= kWritable;
     ready &= self->events_;
     if (ready == kNoEvents) return;
-    // The copy keeps the callable alive if the callback destroys this watcher.
-    const std::shared_ptr<std::function<void(uint32_t)>> on_ready = self->on_ready_;
-    if (*on_ready) (*on_ready)(ready);
+    self->on_ready_.Run(ready);  // It may destroy this watcher: touch nothing after.
   }
 
   LibeventLoop* loop_;
   const int fd_;
   uint32_t events_;
   event* event_ = nullptr;
-  const std::shared_ptr<std::function<void(uint32_t)>> on_ready_;
+  ReentrantCallback<uint32_t> on_ready_;
 };
 
 // A SignalWatcher backed by a libevent signal event. Inert once its loop is gone.
@@ -153,24 +155,29 @@ LibeventLoop::LibeventLoop(const Clock& clock) : LoopBase(clock) {
   event_config* config = event_config_new();
   if (config == nullptr) return;
   // The loop never calls libevent from another thread (Post and Quit only write to an
-  // eventfd), so it needs no locks; a precise timer avoids waking early on coarse clocks.
+  // eventfd), so it needs no locks. No EVENT_BASE_FLAG_PRECISE_TIMER: the loop uses no
+  // libevent timer, and that flag makes epoll set a timerfd before every epoll_wait.
   event_config_set_flag(config, EVENT_BASE_FLAG_NOLOCK);
-  event_config_set_flag(config, EVENT_BASE_FLAG_PRECISE_TIMER);
   event_base* base = event_base_new_with_config(config);
   event_config_free(config);
   if (base == nullptr) return;
+  const bool needs_timer_fd = &clock == &SystemClock();  // As SleepsTowardsTimers().
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (needs_timer_fd) timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (wake_fd_ >= 0) {
     wake_event_ = event_new(base, wake_fd_, EV_READ | EV_PERSIST, &OnWakeUp, this);
-    timeout_event_ = evtimer_new(
-        base, [](int /*fd*/, int16_t /*what*/, void* /*arg*/) {}, nullptr);
   }
-  if (wake_event_ == nullptr || timeout_event_ == nullptr || event_add(wake_event_, nullptr) != 0) {
+  if (timer_fd_ >= 0) {
+    timer_event_ = event_new(base, timer_fd_, EV_READ | EV_PERSIST, &OnTimerFdExpired, this);
+  }
+  if (wake_event_ == nullptr || event_add(wake_event_, nullptr) != 0 ||
+      (needs_timer_fd && (timer_event_ == nullptr || event_add(timer_event_, nullptr) != 0))) {
     if (wake_event_ != nullptr) event_free(wake_event_);
-    if (timeout_event_ != nullptr) event_free(timeout_event_);
-    wake_event_ = timeout_event_ = nullptr;
+    if (timer_event_ != nullptr) event_free(timer_event_);
+    wake_event_ = timer_event_ = nullptr;
     if (wake_fd_ >= 0) close(wake_fd_);
-    wake_fd_ = -1;
+    if (timer_fd_ >= 0) close(timer_fd_);
+    wake_fd_ = timer_fd_ = -1;
     event_base_free(base);
     return;
   }
@@ -179,19 +186,17 @@ LibeventLoop::LibeventLoop(const Clock& clock) : LoopBase(clock) {
 
 LibeventLoop::~LibeventLoop() {
   // Handles that outlive the loop become inert; their libevent events go before the base.
-  for (auto* watcher :
-       std::vector<internal::LibeventFdWatcher*>(fd_watchers_.begin(), fd_watchers_.end())) {
-    watcher->Detach();
-  }
+  while (!fd_watchers_.empty()) fd_watchers_.front()->Detach();
   for (auto* watcher : std::vector<internal::LibeventSignalWatcher*>(signal_watchers_.begin(),
                                                                      signal_watchers_.end())) {
     watcher->Detach();
   }
   if (base_ == nullptr) return;
   event_free(wake_event_);
-  event_free(timeout_event_);
+  if (timer_event_ != nullptr) event_free(timer_event_);
   event_base_free(base_);
   close(wake_fd_);
+  if (timer_fd_ >= 0) close(timer_fd_);
 }
 
 std::unique_ptr<FdWatcher> LibeventLoop::WatchFd(int fd, uint32_t io_events,
@@ -224,23 +229,38 @@ void LibeventLoop::Run() {
   LoopBase::Run();
 }
 
-void LibeventLoop::WaitForIo(std::optional<Duration> timeout) {
+void LibeventLoop::WaitForIo(bool block, std::optional<TimePoint> wake_up) {
   if (base_ == nullptr) return;
-  if (timeout && *timeout <= Duration::zero()) {
+  if (!block) {
     // One poll: EVLOOP_NONBLOCK alone keeps polling while callbacks ran, so a level-triggered
     // fd that stays ready would make it loop forever.
     event_base_loop(base_, EVLOOP_NONBLOCK | EVLOOP_ONCE);
     return;
   }
-  if (timeout) {
-    const auto micros = std::chrono::ceil<std::chrono::microseconds>(*timeout).count();
-    timeval tv;
-    tv.tv_sec = static_cast<time_t>(micros / 1000000);
-    tv.tv_usec = static_cast<suseconds_t>(micros % 1000000);
-    evtimer_add(timeout_event_, &tv);
-  }
+  PrepareTimerFd(wake_up);
   event_base_loop(base_, EVLOOP_ONCE);
-  if (timeout) evtimer_del(timeout_event_);
+}
+
+void LibeventLoop::PrepareTimerFd(std::optional<TimePoint> wake_up) {
+  if (timer_fd_ < 0) return;
+  // After an expiry it is set even to nullopt: only that makes it stop being readable.
+  const bool earlier = wake_up && (!timer_fd_set_to_ || *wake_up < *timer_fd_set_to_);
+  if (timer_fd_expired_ || earlier) SetTimerFd(wake_up);
+}
+
+void LibeventLoop::SetTimerFd(std::optional<TimePoint> at) {
+  itimerspec spec{};
+  if (at) {
+    // An absolute time on CLOCK_MONOTONIC, which is steady_clock's (SystemClock()). All zero
+    // would disarm: the earliest time is 1 ns.
+    const int64_t ns = std::max<int64_t>(at->time_since_epoch().count(), 1);
+    spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
+    spec.it_value.tv_nsec = static_cast<decltype(spec.it_value.tv_nsec)>(ns % 1000000000);
+  }
+  // Cannot fail with a valid fd and these values.
+  timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
+  timer_fd_set_to_ = at;
+  timer_fd_expired_ = false;
 }
 
 void LibeventLoop::WakeUp() {
@@ -257,6 +277,13 @@ void LibeventLoop::OnWakeUp(int fd, int16_t /*what*/, void* /*arg*/) {
   uint64_t count;
   while (read(fd, &count, sizeof(count)) < 0 && errno == EINTR) {
   }
+}
+
+void LibeventLoop::OnTimerFdExpired(int /*fd*/, int16_t /*what*/, void* arg) {
+  // Not read here: the next blocking wait sets the timerfd again, which clears the expiry.
+  auto* self = static_cast<LibeventLoop*>(arg);
+  self->timer_fd_expired_ = true;
+  self->timer_fd_set_to_.reset();
 }
 
 void LibeventLoop::ReleaseSignalOwnership() {

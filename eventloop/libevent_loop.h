@@ -9,6 +9,7 @@
 
 #include "eventloop/clock.h"
 #include "eventloop/event_loop.h"
+#include "eventloop/intrusive_list.h"
 #include "eventloop/loop_base.h"
 
 struct event;
@@ -25,9 +26,17 @@ class LibeventSignalWatcher;
 // events; timers, posted tasks and before-blocking tasks are kept by the loop itself and run
 // around each call to event_base_loop(EVLOOP_ONCE), in the iteration order documented in
 // event_loop.h. Timers follow the injected Clock: on SystemClock() a blocking wait ends at the
-// next deadline; on any other clock (e.g. a FakeClock) Run() blocks on fds and posts only, and
-// due timers fire on the next iteration after the clock is advanced (FakeClock::Advance, then
-// RunUntilIdle()).
+// wake-up time of the next deadline (rounded up to 4 ms: "Timer lateness" in event_loop.h),
+// through a timerfd of the loop's own (libevent's timers measure time on a coarse clock, and
+// its precise mode costs a system call per iteration); on any other clock (e.g. a
+// FakeClock) Run() blocks on fds and posts only, and due timers fire on the next iteration
+// after the clock is advanced (FakeClock::Advance, then RunUntilIdle()).
+//
+// System calls: the loop itself costs one epoll_wait per iteration (plus an eventfd read when
+// Post() or Quit() woke it). The timerfd is set (timerfd_settime) only when a blocking wait
+// must end earlier than it is set to, or after it expired; a wake-up that moves later leaves
+// it as it is. So a timeout restarted on every message costs no system call, only one early
+// wake-up whenever the deadline the timerfd was set to comes (the timerfd is set again then).
 //
 // Threads: Post() and Quit() may be called from any thread (they only write to an eventfd);
 // everything else belongs to the loop thread, the thread of the first Run() or RunUntilIdle()
@@ -40,9 +49,9 @@ class LibeventLoop : public internal::LoopBase {
   explicit LibeventLoop(const Clock& clock);  // `clock` must outlive the loop.
   ~LibeventLoop() override;
 
-  // False if the kernel refused the loop's resources (epoll or eventfd, e.g. EMFILE). An
-  // invalid loop returns nullptr from WatchFd/WatchSignal and returns from Run() at once;
-  // timers and tasks still run under RunUntilIdle().
+  // False if the kernel refused the loop's resources (epoll, eventfd, and on SystemClock() a
+  // timerfd; e.g. EMFILE). An invalid loop returns nullptr from WatchFd/WatchSignal and
+  // returns from Run() at once; timers and tasks still run under RunUntilIdle().
   bool IsValid() const { return base_ != nullptr; }
 
   std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t io_events,
@@ -51,7 +60,7 @@ class LibeventLoop : public internal::LoopBase {
   void Run() override;
 
  protected:
-  void WaitForIo(std::optional<Duration> timeout) override;
+  void WaitForIo(bool block, std::optional<TimePoint> wake_up) override;
   void WakeUp() override;
   bool SleepsTowardsTimers() const override;
 
@@ -60,13 +69,23 @@ class LibeventLoop : public internal::LoopBase {
   friend class internal::LibeventSignalWatcher;
 
   static void OnWakeUp(int fd, int16_t what, void* arg);
+  static void OnTimerFdExpired(int fd, int16_t what, void* arg);
+  // Makes timer_fd_ end the coming blocking wait no later than `wake_up` (see the class comment).
+  void PrepareTimerFd(std::optional<TimePoint> wake_up);
+  // Sets timer_fd_ to expire at `at` (nullopt: disarms it), which also clears an expiry.
+  void SetTimerFd(std::optional<TimePoint> at);
   void ReleaseSignalOwnership();
 
   event_base* base_ = nullptr;
-  int wake_fd_ = -1;                // eventfd written by WakeUp().
-  event* wake_event_ = nullptr;     // Drains wake_fd_.
-  event* timeout_event_ = nullptr;  // Ends a blocking wait at the next timer deadline.
-  std::set<internal::LibeventFdWatcher*> fd_watchers_;
+  int wake_fd_ = -1;             // eventfd written by WakeUp().
+  event* wake_event_ = nullptr;  // Drains wake_fd_.
+  // A CLOCK_MONOTONIC timerfd (SystemClock() loops only) that ends a blocking wait at the next
+  // timer deadline, and the libevent event that notes its expiry.
+  int timer_fd_ = -1;
+  event* timer_event_ = nullptr;
+  std::optional<TimePoint> timer_fd_set_to_;  // nullopt while disarmed or expired.
+  bool timer_fd_expired_ = false;             // Expired and still readable until set again.
+  internal::IntrusiveList<internal::LibeventFdWatcher> fd_watchers_;  // Every live one.
   std::set<internal::LibeventSignalWatcher*> signal_watchers_;
 };
 

@@ -25,6 +25,7 @@
 
 #include "eventloop/clock.h"
 #include "eventloop/event_loop.h"
+#include "eventloop/timer_slack.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/fake_clock.h"
@@ -457,9 +458,9 @@ class CountingLoop : public LibeventLoop {
   int waits() const { return waits_; }
 
  protected:
-  void WaitForIo(std::optional<Duration> timeout) override {
+  void WaitForIo(bool block, std::optional<TimePoint> wake_up) override {
     ++waits_;
-    LibeventLoop::WaitForIo(timeout);
+    LibeventLoop::WaitForIo(block, wake_up);
   }
 
  private:
@@ -514,6 +515,25 @@ TEST(LibeventLoopBlockingTest, RunSleepsTowardsAFarSystemClockDeadlineWithoutSpi
   RunForRealTime(loop, milliseconds(20));
   EXPECT_LE(loop.waits(), 4);
   EXPECT_FALSE(fired);
+}
+
+// A timer stopped while the loop sleeps towards it wakes the loop early once at most (its
+// timerfd is left set), and the expired timerfd never makes the loop spin afterwards.
+TEST(LibeventLoopBlockingTest, TimerStoppedWhileTheLoopSleepsTowardsItDoesNotMakeItSpin) {
+  SocketPair pair;
+  CountingLoop loop;
+  bool fired = false;
+  auto timer = loop.CreateTimer([&] { fired = true; });
+  timer->Start(milliseconds(20));
+  // Ready by the first blocking wait, which sets the timerfd for the timer before polling.
+  auto watcher = loop.WatchFd(pair.a(), kReadable, [&](uint32_t) {
+    Drain(pair.a());
+    timer->Stop();
+  });
+  loop.Post([&] { WriteByte(pair.b()); });
+  RunForRealTime(loop, milliseconds(60));
+  EXPECT_FALSE(fired);
+  EXPECT_LE(loop.waits(), 8);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,6 +734,182 @@ TEST(LibeventLoopSystemClockTest, RepeatingTimerAndPostDelayedFromABlockingRun) 
   }
   EXPECT_TRUE(delayed_ran);
   EXPECT_TRUE(timer->IsActive());
+}
+
+// A timer moved later while the loop sleeps towards its old deadline fires at the new one; the
+// early wake-up at the old deadline does not make the loop spin.
+TEST(LibeventLoopSystemClockTest, TimerMovedLaterWhileTheLoopSleepsFiresAtItsNewDeadline) {
+  SocketPair pair;
+  CountingLoop loop;
+  TimePoint restarted_at;
+  TimePoint fired_at;
+  auto timer = loop.CreateTimer([&] {
+    fired_at = loop.Now();
+    loop.Quit();
+  });
+  timer->Start(milliseconds(10));
+  auto watcher = loop.WatchFd(pair.a(), kReadable, [&](uint32_t) {
+    Drain(pair.a());
+    restarted_at = loop.Now();
+    timer->Start(milliseconds(40));
+  });
+  loop.Post([&] { WriteByte(pair.b()); });
+  Watchdog watchdog(loop);
+  loop.Run();
+  EXPECT_FALSE(watchdog.fired());
+  EXPECT_GE(fired_at - restarted_at, milliseconds(40));
+  EXPECT_LE(loop.waits(), 8);
+}
+
+// A timer moved earlier while the loop sleeps towards a far deadline wakes it in time.
+TEST(LibeventLoopSystemClockTest, TimerMovedEarlierWhileTheLoopSleepsFiresAtItsNewDeadline) {
+  SocketPair pair;
+  LibeventLoop loop;
+  TimePoint restarted_at;
+  TimePoint fired_at;
+  auto timer = loop.CreateTimer([&] {
+    fired_at = loop.Now();
+    loop.Quit();
+  });
+  timer->Start(std::chrono::hours(1));
+  auto watcher = loop.WatchFd(pair.a(), kReadable, [&](uint32_t) {
+    Drain(pair.a());
+    restarted_at = loop.Now();
+    timer->Start(milliseconds(5));
+  });
+  loop.Post([&] { WriteByte(pair.b()); });
+  Watchdog watchdog(loop);
+  loop.Run();  // Only the timer can end this (or the watchdog, failing).
+  EXPECT_FALSE(watchdog.fired());
+  EXPECT_GE(fired_at - restarted_at, milliseconds(5));
+}
+
+// Timers due close together share a wake-up (event_loop.h, "Timer lateness"), and none fires
+// before its deadline. 40 deadlines 100 us apart span less than two 4 ms slots.
+TEST(LibeventLoopSystemClockTest, TimersDueCloseTogetherShareWakeUpsAndNoneFiresEarly) {
+  CountingLoop loop;
+  constexpr int kTimers = 40;
+  std::vector<TimePoint> deadlines(kTimers);
+  std::vector<int> fired;
+  int early = 0;
+  std::vector<std::unique_ptr<Timer>> timers;
+  for (int i = 0; i < kTimers; ++i) {
+    timers.push_back(loop.CreateTimer([&, i] {
+      if (loop.Now() < deadlines[i]) ++early;
+      fired.push_back(i);
+      if (fired.size() == kTimers) loop.Quit();
+    }));
+  }
+  loop.Post([&] {  // Started from inside Run(), so the loop is idle right after.
+    for (int i = 0; i < kTimers; ++i) {
+      const Duration delay = milliseconds(2) + std::chrono::microseconds(100 * i);
+      deadlines[i] = loop.Now() + delay;
+      timers[i]->Start(delay);
+    }
+  });
+  Watchdog watchdog(loop);
+  loop.Run();
+  EXPECT_FALSE(watchdog.fired());
+  EXPECT_EQ(early, 0);
+  ASSERT_EQ(fired.size(), static_cast<size_t>(kTimers));
+  for (int i = 0; i < kTimers; ++i) EXPECT_EQ(fired[i], i);
+  // One wait for the posted task, two or three wake-ups (a slot boundary may fall inside the
+  // span twice), perhaps one more for scheduling: far fewer than one per deadline.
+  EXPECT_LE(loop.waits(), 8);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lateness rule, on a FakeClock: a LibeventLoop that sleeps as it would on SystemClock(),
+// except that a blocking wait moves the clock to its wake-up time instead of sleeping.
+
+class SimulatedSleepLoop : public LibeventLoop {
+ public:
+  explicit SimulatedSleepLoop(FakeClock& clock) : LibeventLoop(clock), clock_(clock) {}
+  // The wake-up time of every blocking wait that had one.
+  const std::vector<TimePoint>& wake_ups() const { return wake_ups_; }
+
+ protected:
+  bool SleepsTowardsTimers() const override { return true; }
+  void WaitForIo(bool block, std::optional<TimePoint> wake_up) override {
+    if (block && wake_up) {
+      wake_ups_.push_back(*wake_up);
+      if (*wake_up > clock_.Now()) clock_.Advance(*wake_up - clock_.Now());
+    }
+    LibeventLoop::WaitForIo(/*block=*/false, std::nullopt);
+  }
+
+ private:
+  FakeClock& clock_;
+  std::vector<TimePoint> wake_ups_;
+};
+
+TEST(LibeventLoopTimerLatenessTest, SleepingLoopWakesAtTheNextFourMillisecondSlot) {
+  FakeClock clock;
+  SimulatedSleepLoop loop(clock);
+  // Start on a slot boundary, so the expected slots are round numbers.
+  const TimePoint start = internal::TimerWakeUpTime(clock.Now());
+  clock.Advance(start - clock.Now());
+  ASSERT_EQ(internal::kTimerWakeUpGranularity, milliseconds(4));
+
+  struct Fire {
+    std::string name;
+    Duration deadline;
+    Duration at;
+  };
+  std::vector<Fire> fires;
+  std::vector<std::unique_ptr<Timer>> timers;
+  auto add = [&](const std::string& name, Duration delay, bool last = false) {
+    timers.push_back(loop.CreateTimer([&, name, delay, last] {
+      fires.push_back({name, delay, loop.Now() - start});
+      if (last) loop.Quit();
+    }));
+    timers.back()->Start(delay);
+  };
+  using std::chrono::microseconds;
+  add("a@1ms", milliseconds(1));
+  add("b@3.999ms", microseconds(3999));
+  add("c@4ms", milliseconds(4));
+  add("d@4.001ms", microseconds(4001));  // Just past the first slot: must wait for the next.
+  add("e@9ms", milliseconds(9));
+  add("f@9ms", milliseconds(9));                   // Tie: after e.
+  add("g@20ms", milliseconds(20), /*last=*/true);  // On a boundary: not delayed.
+  Watchdog watchdog(loop);
+  loop.Run();
+  EXPECT_FALSE(watchdog.fired());
+
+  ASSERT_EQ(fires.size(), 7u);
+  const std::vector<std::string> order = {"a@1ms", "b@3.999ms", "c@4ms", "d@4.001ms",
+                                          "e@9ms", "f@9ms",     "g@20ms"};
+  const std::vector<Duration> fired_at = {milliseconds(4), milliseconds(4),  milliseconds(4),
+                                          milliseconds(8), milliseconds(12), milliseconds(12),
+                                          milliseconds(20)};
+  for (size_t i = 0; i < fires.size(); ++i) {
+    EXPECT_EQ(fires[i].name, order[i]);
+    EXPECT_EQ(fires[i].at, fired_at[i]) << fires[i].name;
+    EXPECT_GE(fires[i].at, fires[i].deadline) << fires[i].name << " fired early";
+    EXPECT_LT(fires[i].at - fires[i].deadline, milliseconds(4)) << fires[i].name;
+  }
+  EXPECT_THAT(loop.wake_ups(), ElementsAre(start + milliseconds(4), start + milliseconds(8),
+                                           start + milliseconds(12), start + milliseconds(20)));
+}
+
+// The slack moves only the wake-up: a loop that is not sleeping (here RunUntilIdle after the
+// clock moved) fires a timer as soon as its deadline <= Now(), between slot boundaries too.
+TEST(LibeventLoopTimerLatenessTest, TheDueTestIsExactWhenTheLoopDoesNotSleep) {
+  FakeClock clock;
+  SimulatedSleepLoop loop(clock);
+  const TimePoint start = internal::TimerWakeUpTime(clock.Now());
+  clock.Advance(start - clock.Now());
+  std::vector<Duration> fired_at;
+  auto timer = loop.CreateTimer([&] { fired_at.push_back(loop.Now() - start); });
+  timer->Start(milliseconds(1));
+  clock.Advance(milliseconds(1) - nanoseconds(1));
+  loop.RunUntilIdle();
+  EXPECT_THAT(fired_at, IsEmpty());
+  clock.Advance(nanoseconds(1));
+  loop.RunUntilIdle();
+  EXPECT_THAT(fired_at, ElementsAre(milliseconds(1)));
+  EXPECT_THAT(loop.wake_ups(), IsEmpty());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 #include "eventloop/loop_base.h"
 
 #include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
+
+#include "eventloop/reentrant_callback.h"
+#include "eventloop/timer_slack.h"
 
 namespace eventloop {
 namespace internal {
@@ -15,140 +19,156 @@ TimePoint DeadlineAfter(TimePoint now, Duration delay) {
   return now + delay;
 }
 
-// Runs `callback`. Taken by value on purpose: the copy keeps the callback alive while it runs,
-// even if the callback destroys its owner (which holds the original).
-// NOLINTNEXTLINE(performance-unnecessary-value-param): the copy keeps the callback alive
-void RunCallback(std::shared_ptr<std::function<void()>> callback) {
-  if (*callback) (*callback)();
-}
+// Posted-task arrays with less capacity than this are never shrunk; with more than the
+// second, they are freed after their batch ran (0.5 MiB of std::function).
+constexpr size_t kMinShrinkCapacity = 1024;
+constexpr size_t kMaxKeptTaskCapacity = 16384;
 
 }  // namespace
 
-// A Timer registered with a LoopBase. Inert once its loop is gone (loop_ == nullptr).
-class TimerImpl final : public Timer {
+// A Timer registered with a LoopBase: a handle owned by the caller or, for PostDelayed, a task
+// owned by the loop (in LoopBase::delayed_tasks_, destroyed after it ran). Armed while in the
+// loop's TimerHeap. Inert once its loop is gone (loop_ == nullptr).
+class TimerImpl final : public Timer, public TimerHeapNode, public IntrusiveListNode<TimerImpl> {
  public:
-  TimerImpl(LoopBase* loop, std::function<void()> on_fire)
-      : loop_(loop), on_fire_(std::make_shared<std::function<void()>>(std::move(on_fire))) {
-    loop_->timers_.insert(this);
+  TimerImpl(LoopBase* loop, std::function<void()> on_fire, bool owned_by_loop)
+      : loop_(loop), on_fire_(std::move(on_fire)), owned_by_loop_(owned_by_loop) {
+    (owned_by_loop_ ? loop_->delayed_tasks_ : loop_->timers_).PushBack(this);
   }
   ~TimerImpl() override {  // Unchecked, as every destructor (see event_loop.h).
-    if (loop_ == nullptr) return;
-    Disarm();
-    loop_->timers_.erase(this);
+    if (loop_ != nullptr) Detach();
   }
 
   void Start(Duration delay) override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("Timer::Start");
-    Disarm();
     period_ = Duration::zero();
-    key_ = loop_->ArmTimer(this, DeadlineAfter(loop_->Now(), delay));
+    Arm(DeadlineAfter(loop_->Now(), delay));
   }
   void StartRepeating(Duration period) override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("Timer::StartRepeating");
     if (period <= Duration::zero()) return;
-    Disarm();
     period_ = period;
-    key_ = loop_->ArmTimer(this, DeadlineAfter(loop_->Now(), period));
+    Arm(DeadlineAfter(loop_->Now(), period));
   }
   void Stop() override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("Timer::Stop");
-    Disarm();
+    if (in_heap()) loop_->armed_timers_.Remove(this);
   }
   bool IsActive() const override {
     if (loop_ != nullptr) loop_->DcheckOnLoopThread("Timer::IsActive");
-    return key_.has_value();
+    return in_heap();
   }
 
-  // Called by the loop after it removed this timer from its queue. A repeating timer is
-  // re-armed before its callback runs, at the first prev + k * period later than Now().
+  // Called by the loop on the due timer at the top of its heap. A repeating timer is re-armed
+  // before its callback runs, at the first prev + k * period later than Now(); a one-shot one
+  // leaves the heap. A loop-owned timer is destroyed before its task runs.
   void Fire() {
-    const TimePoint fired_deadline = key_->first;
-    key_.reset();
     if (period_ > Duration::zero()) {
+      const TimePoint fired_deadline = deadline();
       const TimePoint now = loop_->Now();
       TimePoint next = DeadlineAfter(fired_deadline, period_);
       if (next <= now && next != TimePoint::max()) {
         const auto periods_behind = (now - fired_deadline) / period_ + 1;
         next = DeadlineAfter(fired_deadline, period_ * periods_behind);
       }
-      key_ = loop_->ArmTimer(this, next);
+      Arm(next);
+    } else {
+      loop_->armed_timers_.Remove(this);
     }
-    RunCallback(on_fire_);  // `this` may be destroyed by the callback: touch nothing after.
+    if (owned_by_loop_) {
+      std::function<void()> task = on_fire_.Take();
+      delete this;
+      if (task) task();
+      return;
+    }
+    on_fire_.Run();  // It may destroy this timer: touch nothing after.
   }
 
+  // Leaves the loop (its heap and its list); afterwards the handle is inert.
   void Detach() {
+    if (in_heap()) loop_->armed_timers_.Remove(this);
+    IntrusiveList<TimerImpl>::Remove(this);
     loop_ = nullptr;
-    key_.reset();
   }
 
  private:
-  // Takes the timer out of its loop's queue. Safe when not armed.
-  void Disarm() {
-    if (!key_) return;
-    loop_->DisarmTimer(*key_);
-    key_.reset();
+  // (Re)arms at `deadline`, last among the timers armed at that deadline so far.
+  void Arm(TimePoint deadline) {
+    const uint64_t sequence = loop_->next_timer_sequence_++;
+    if (in_heap()) {
+      loop_->armed_timers_.Update(this, deadline, sequence);
+    } else {
+      loop_->armed_timers_.Push(this, deadline, sequence);
+    }
   }
 
   LoopBase* loop_;
-  const std::shared_ptr<std::function<void()>> on_fire_;
-  Duration period_ = Duration::zero();     // Zero for a one-shot timer.
-  std::optional<LoopBase::TimerKey> key_;  // Set while armed.
+  ReentrantCallback<> on_fire_;
+  Duration period_ = Duration::zero();  // Zero for a one-shot timer.
+  const bool owned_by_loop_;
 };
 
-// A BeforeBlockingTask registered with a LoopBase. Inert once its loop is gone.
-class BeforeBlockingTaskImpl final : public BeforeBlockingTask {
+// A BeforeBlockingTask registered with a LoopBase: in the loop's list of handles while it
+// lives, and in its schedule while scheduled. Inert once its loop is gone (loop_ == nullptr).
+class BeforeBlockingTaskImpl final
+    : public BeforeBlockingTask,
+      public IntrusiveListNode<BeforeBlockingTaskImpl>,
+      public IntrusiveListNode<BeforeBlockingTaskImpl, ScheduledTag> {
  public:
+  using HandleList = IntrusiveList<BeforeBlockingTaskImpl>;
+  using ScheduleList = IntrusiveList<BeforeBlockingTaskImpl, ScheduledTag>;
+
   BeforeBlockingTaskImpl(LoopBase* loop, std::function<void()> run)
-      : loop_(loop), run_(std::make_shared<std::function<void()>>(std::move(run))) {
-    loop_->before_blocking_tasks_.insert(this);
+      : loop_(loop), run_(std::move(run)) {
+    loop_->before_blocking_tasks_.PushBack(this);
   }
   ~BeforeBlockingTaskImpl() override {  // Unchecked, as every destructor (see event_loop.h).
-    if (loop_ == nullptr) return;
-    Unschedule();
-    loop_->before_blocking_tasks_.erase(this);
+    if (loop_ != nullptr) Detach();
   }
 
   void Schedule() override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("BeforeBlockingTask::Schedule");
-    if (sequence_) return;
-    sequence_ = loop_->ScheduleBeforeBlocking(this);
+    if (scheduled()) return;
+    sequence_ = loop_->next_before_blocking_sequence_++;
+    loop_->scheduled_before_blocking_.PushBack(this);
   }
   void Cancel() override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("BeforeBlockingTask::Cancel");
-    Unschedule();
+    if (scheduled()) ScheduleList::Remove(this);
   }
   bool IsScheduled() const override {
     if (loop_ != nullptr) loop_->DcheckOnLoopThread("BeforeBlockingTask::IsScheduled");
-    return sequence_.has_value();
+    return scheduled();
   }
 
-  // Called by the loop after it removed this task from its schedule.
+  // The loop's count of Schedule() calls when this one was scheduled.
+  uint64_t sequence() const { return sequence_; }
+
+  // Called by the loop after it took this task out of its schedule.
   void Run() {
-    sequence_.reset();
-    RunCallback(run_);  // `this` may be destroyed by the callback: touch nothing after.
+    run_.Run();  // It may destroy this task: touch nothing after.
   }
 
+  // Leaves the loop (its schedule and its list); afterwards the handle is inert.
   void Detach() {
+    if (scheduled()) ScheduleList::Remove(this);
+    HandleList::Remove(this);
     loop_ = nullptr;
-    sequence_.reset();
   }
 
  private:
-  // Withdraws the pending run from its loop's schedule. Safe when none is pending.
-  void Unschedule() {
-    if (!sequence_) return;
-    loop_->UnscheduleBeforeBlocking(*sequence_);
-    sequence_.reset();
+  bool scheduled() const {
+    return IntrusiveListNode<BeforeBlockingTaskImpl, ScheduledTag>::linked();
   }
 
   LoopBase* loop_;
-  const std::shared_ptr<std::function<void()>> run_;
-  std::optional<uint64_t> sequence_;  // Set while scheduled.
+  ReentrantCallback<> run_;
+  uint64_t sequence_ = 0;  // Set by Schedule().
 };
 
 LoopBase::LoopBase(const Clock& clock) : clock_(clock) {}
@@ -160,29 +180,28 @@ LoopBase::~LoopBase() {
   // Destroy queued work first, while every handle still works: a task may own handles. A
   // task's destructor may queue more work (Post, PostDelayed): destroy that too.
   for (;;) {
-    std::deque<std::function<void()>> posted;
+    std::vector<std::function<void()>> posted;
     {
       std::lock_guard<std::mutex> lock(posted_mutex_);
       posted.swap(posted_tasks_);
+      has_posted_tasks_.store(false, std::memory_order_release);
     }
-    std::map<uint64_t, std::unique_ptr<Timer>> delayed;
-    delayed.swap(delayed_tasks_);
-    if (posted.empty() && delayed.empty()) break;
+    if (posted.empty() && delayed_tasks_.empty()) break;
     posted.clear();
-    delayed.clear();
+    std::vector<std::unique_ptr<TimerImpl>> delayed;
+    while (!delayed_tasks_.empty()) {
+      TimerImpl* timer = delayed_tasks_.front();
+      timer->Detach();
+      delayed.emplace_back(timer);
+    }
   }
-  for (TimerImpl* timer : std::vector<TimerImpl*>(timers_.begin(), timers_.end())) {
-    timer->Detach();
-  }
-  for (BeforeBlockingTaskImpl* task : std::vector<BeforeBlockingTaskImpl*>(
-           before_blocking_tasks_.begin(), before_blocking_tasks_.end())) {
-    task->Detach();
-  }
+  while (!timers_.empty()) timers_.front()->Detach();
+  while (!before_blocking_tasks_.empty()) before_blocking_tasks_.front()->Detach();
 }
 
 std::unique_ptr<Timer> LoopBase::CreateTimer(std::function<void()> on_fire) {
   DcheckOnLoopThread("EventLoop::CreateTimer");
-  return std::make_unique<TimerImpl>(this, std::move(on_fire));
+  return std::make_unique<TimerImpl>(this, std::move(on_fire), /*owned_by_loop=*/false);
 }
 
 void LoopBase::Post(std::function<void()> task) {
@@ -191,6 +210,7 @@ void LoopBase::Post(std::function<void()> task) {
     std::lock_guard<std::mutex> lock(posted_mutex_);
     was_empty = posted_tasks_.empty();
     posted_tasks_.push_back(std::move(task));
+    has_posted_tasks_.store(true, std::memory_order_release);
   }
   // A non-empty queue already has a wake-up on its way, or the loop sees the queue before it
   // blocks (BlockingTimeout()).
@@ -199,14 +219,9 @@ void LoopBase::Post(std::function<void()> task) {
 
 void LoopBase::PostDelayed(Duration delay, std::function<void()> task) {
   DcheckOnLoopThread("EventLoop::PostDelayed");
-  const uint64_t id = next_delayed_task_id_++;
-  auto timer = CreateTimer([this, id, task = std::move(task)]() mutable {
-    std::function<void()> run = std::move(task);
-    delayed_tasks_.erase(id);  // Destroys the timer; this lambda lives on until it returns.
-    if (run) run();
-  });
+  // Owned by delayed_tasks_ until it fires or the loop goes.
+  auto* timer = new TimerImpl(this, std::move(task), /*owned_by_loop=*/true);
   timer->Start(delay);
-  delayed_tasks_.emplace(id, std::move(timer));
 }
 
 std::unique_ptr<BeforeBlockingTask> LoopBase::CreateBeforeBlockingTask(std::function<void()> run) {
@@ -220,7 +235,7 @@ void LoopBase::Run() {
   if (TakeQuitRequest()) return;
   running_ = true;
   do {
-    RunIteration(BlockingTimeout(), std::nullopt);
+    RunIteration(/*may_block=*/true, std::nullopt);
   } while (!TakeQuitRequest());
   running_ = false;
 }
@@ -241,102 +256,97 @@ void LoopBase::Quit() {
 bool LoopBase::RunUntilIdleIterations(uint64_t max_iterations) {
   const TimerKey cutoff{Now(), next_timer_sequence_};
   for (uint64_t i = 0; i < max_iterations; ++i) {
-    if (!RunIteration(Duration::zero(), cutoff)) return true;
+    if (!RunIteration(/*may_block=*/false, cutoff)) return true;
   }
   return false;
 }
 
 std::optional<TimePoint> LoopBase::NextTimerDeadline() const {
-  if (armed_timers_.empty()) return std::nullopt;
-  return armed_timers_.begin()->first.first;
+  const TimerHeapNode* top = armed_timers_.top();
+  if (top == nullptr) return std::nullopt;
+  return top->deadline();
 }
 
 bool LoopBase::HasPendingTasks() const {
-  if (!scheduled_before_blocking_.empty()) return true;
-  std::lock_guard<std::mutex> lock(posted_mutex_);
-  return !posted_tasks_.empty();
+  return !scheduled_before_blocking_.empty() || has_posted_tasks_.load(std::memory_order_acquire);
 }
 
-bool LoopBase::RunIteration(std::optional<Duration> timeout, std::optional<TimerKey> timer_cutoff) {
-  WaitForIo(timeout);
-  const TimerKey cutoff = timer_cutoff ? *timer_cutoff : TimerKey{Now(), next_timer_sequence_};
-  bool ran = FireDueTimers(cutoff);
+bool LoopBase::RunIteration(bool may_block, std::optional<TimerKey> timer_cutoff) {
+  std::optional<TimePoint> wake_up;
+  const bool block = may_block && ShouldBlock(&wake_up);
+  WaitForIo(block, wake_up);
+  bool ran = false;
+  if (!armed_timers_.empty()) {  // Else spare the clock read.
+    ran = FireDueTimers(timer_cutoff ? *timer_cutoff : TimerKey{Now(), next_timer_sequence_});
+  }
   ran |= RunPostedTasks();
   ran |= RunBeforeBlockingTasks();
   return ran;
 }
 
 bool LoopBase::FireDueTimers(TimerKey cutoff) {
+  // Re-read the top after every callback: it may have stopped, started or destroyed timers.
+  // A timer armed during this step has a sequence >= cutoff.second and a deadline >= the
+  // Now() that cutoff.first was read at (the clock never goes back), so it sorts after every
+  // timer that may still fire here: the first top that may not fire ends the step.
   bool fired = false;
   for (;;) {
-    // Re-query after every callback: it may have stopped, started or destroyed timers.
-    // Timers armed during this step have a sequence >= cutoff.second and are skipped.
-    auto it = armed_timers_.begin();
-    while (it != armed_timers_.end() && it->first.first <= cutoff.first &&
-           it->first.second >= cutoff.second) {
-      ++it;
+    TimerHeapNode* top = armed_timers_.top();
+    if (top == nullptr || top->deadline() > cutoff.first || top->sequence() >= cutoff.second) {
+      return fired;
     }
-    if (it == armed_timers_.end() || it->first.first > cutoff.first) return fired;
-    TimerImpl* timer = it->second;
-    armed_timers_.erase(it);
     fired = true;
-    timer->Fire();
+    static_cast<TimerImpl*>(top)->Fire();
   }
 }
 
 bool LoopBase::RunPostedTasks() {
-  // The batch deque is a member, so an iteration allocates nothing when there is no task.
+  if (!has_posted_tasks_.load(std::memory_order_acquire)) return false;
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
-    if (posted_tasks_.empty()) return false;
     running_tasks_.swap(posted_tasks_);
+    has_posted_tasks_.store(false, std::memory_order_release);
   }
   for (std::function<void()>& task : running_tasks_) {
     if (task) task();
   }
+  const size_t batch = running_tasks_.size();
   running_tasks_.clear();
+  // Keep the capacity for the next batches, unless it is 4 times too large for this one or
+  // larger than a loop should hold while idle (a burst of posts).
+  const size_t capacity = running_tasks_.capacity();
+  if (capacity > kMaxKeptTaskCapacity) {
+    std::vector<std::function<void()>>().swap(running_tasks_);
+  } else if (capacity > kMinShrinkCapacity && capacity / 4 > batch) {
+    std::vector<std::function<void()>> smaller;
+    smaller.reserve(batch * 2);
+    running_tasks_.swap(smaller);
+  }
   return true;
 }
 
 bool LoopBase::RunBeforeBlockingTasks() {
+  // The schedule is in Schedule() order; tasks scheduled during this step (sequence >= cutoff)
+  // wait for the next iteration.
   const uint64_t cutoff = next_before_blocking_sequence_;
   bool ran = false;
-  for (;;) {
-    auto it = scheduled_before_blocking_.begin();
-    if (it == scheduled_before_blocking_.end() || it->first >= cutoff) return ran;
-    BeforeBlockingTaskImpl* task = it->second;
-    scheduled_before_blocking_.erase(it);
+  while (!scheduled_before_blocking_.empty()) {
+    BeforeBlockingTaskImpl* task = scheduled_before_blocking_.front();
+    if (task->sequence() >= cutoff) break;
+    BeforeBlockingTaskImpl::ScheduleList::Remove(task);
     ran = true;
     task->Run();
   }
+  return ran;
 }
 
-std::optional<Duration> LoopBase::BlockingTimeout() const {
-  if (HasPendingTasks()) return Duration::zero();
+bool LoopBase::ShouldBlock(std::optional<TimePoint>* wake_up) const {
+  if (HasPendingTasks()) return false;
   const std::optional<TimePoint> next = NextTimerDeadline();
-  if (!next) return std::nullopt;
-  const TimePoint now = Now();
-  if (*next <= now) return Duration::zero();
-  if (!SleepsTowardsTimers()) return std::nullopt;
-  return *next - now;
-}
-
-LoopBase::TimerKey LoopBase::ArmTimer(TimerImpl* timer, TimePoint deadline) {
-  const TimerKey key{deadline, next_timer_sequence_++};
-  armed_timers_.emplace(key, timer);
-  return key;
-}
-
-void LoopBase::DisarmTimer(const TimerKey& key) { armed_timers_.erase(key); }
-
-uint64_t LoopBase::ScheduleBeforeBlocking(BeforeBlockingTaskImpl* task) {
-  const uint64_t sequence = next_before_blocking_sequence_++;
-  scheduled_before_blocking_.emplace(sequence, task);
-  return sequence;
-}
-
-void LoopBase::UnscheduleBeforeBlocking(uint64_t sequence) {
-  scheduled_before_blocking_.erase(sequence);
+  if (!next) return true;
+  if (*next <= Now()) return false;
+  if (SleepsTowardsTimers()) *wake_up = TimerWakeUpTime(*next);
+  return true;
 }
 
 }  // namespace internal

@@ -7,23 +7,25 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <utility>
+#include <vector>
 
 #include "eventloop/event_loop.h"
+#include "eventloop/intrusive_list.h"
 #include "eventloop/thread_binding.h"
+#include "eventloop/timer_heap.h"
 
 namespace eventloop {
 namespace internal {
 
 class TimerImpl;
 class BeforeBlockingTaskImpl;
+// Names the list of scheduled BeforeBlockingTaskImpls (each is also in the list of all).
+struct ScheduledTag;
 
 // Implements everything of EventLoop but the polling of fds and signals (iteration step 1,
 // see event_loop.h), which derived classes provide through WaitForIo() and WakeUp().
@@ -55,9 +57,12 @@ class LoopBase : public EventLoop {
   // `clock` must outlive the loop.
   explicit LoopBase(const Clock& clock);
 
-  // Iteration step 1: waits up to `timeout` for I/O (nullopt: no limit; zero: just poll) and
-  // dispatches ready fd and signal watchers. Returns early when WakeUp() is called.
-  virtual void WaitForIo(std::optional<Duration> timeout) = 0;
+  // Iteration step 1: polls fds and signals and dispatches the ready watchers. With `block`
+  // false it only polls. With `block` true it first waits until some I/O is ready, WakeUp() is
+  // called, or, if `wake_up` is set, clock() reaches `wake_up` (set only when
+  // SleepsTowardsTimers(): the TimerWakeUpTime() of the earliest deadline, which is in the
+  // future).
+  virtual void WaitForIo(bool block, std::optional<TimePoint> wake_up) = 0;
   // Interrupts a blocked WaitForIo(). Called from any thread. Not pure: while ~LoopBase
   // destroys queued tasks, one may still call Post() or Quit(), which then reach this no-op.
   virtual void WakeUp() {}
@@ -89,7 +94,7 @@ class LoopBase : public EventLoop {
   bool RunUntilIdleIterations(uint64_t max_iterations);
   // Runs one iteration as Run() does, but without blocking in step 1. Returns true if it ran
   // any timer or task.
-  bool RunNonBlockingIteration() { return RunIteration(Duration::zero(), std::nullopt); }
+  bool RunNonBlockingIteration() { return RunIteration(/*may_block=*/false, std::nullopt); }
   // The earliest timer deadline, if any timer is armed.
   std::optional<TimePoint> NextTimerDeadline() const;
   // True if a posted task or before-blocking task is waiting.
@@ -100,41 +105,45 @@ class LoopBase : public EventLoop {
   friend class BeforeBlockingTaskImpl;
   using TimerKey = std::pair<TimePoint, uint64_t>;  // (deadline, start sequence)
 
-  // One iteration: step 1 with `timeout`, then steps 2 to 4. Timers fire only if their
-  // deadline <= timer_cutoff.first and their start sequence < timer_cutoff.second. Returns true if
-  // it ran any timer or task. A `timer_cutoff` of nullopt means (Now() after step 1, next start
-  // sequence).
-  bool RunIteration(std::optional<Duration> timeout, std::optional<TimerKey> timer_cutoff);
+  // One iteration: step 1 (blocking only if `may_block` and no work is waiting), then steps 2
+  // to 4. Timers fire only if their deadline <= timer_cutoff.first and their start sequence <
+  // timer_cutoff.second. Returns true if it ran any timer or task. A `timer_cutoff` of nullopt
+  // means (Now() after step 1, next start sequence).
+  bool RunIteration(bool may_block, std::optional<TimerKey> timer_cutoff);
   bool FireDueTimers(TimerKey cutoff);
   bool RunPostedTasks();
   bool RunBeforeBlockingTasks();
-  // The timeout for a blocking step 1: zero when work is already waiting.
-  std::optional<Duration> BlockingTimeout() const;
-
-  // Timer and before-blocking bookkeeping, used by their handles.
-  TimerKey ArmTimer(TimerImpl* timer, TimePoint deadline);
-  void DisarmTimer(const TimerKey& key);
-  uint64_t ScheduleBeforeBlocking(BeforeBlockingTaskImpl* task);
-  void UnscheduleBeforeBlocking(uint64_t sequence);
+  // Whether a blocking step 1 may block: false when work is already waiting (a posted or
+  // before-blocking task, a due timer). If true, `*wake_up` is set to the wake-up time of the
+  // earliest deadline (timer_slack.h) when the loop sleeps towards timers, else left unset.
+  bool ShouldBlock(std::optional<TimePoint>* wake_up) const;
 
   const Clock& clock_;
   LOCALSOCKET_THREAD_BINDING(loop_thread_binding_, "loop");
   bool running_ = false;
   std::atomic<bool> quit_requested_{false};
 
+  // Timers. Handles and PostDelayed tasks are TimerImpls; arming, re-arming and cancelling one
+  // allocates nothing.
   uint64_t next_timer_sequence_ = 0;
-  std::map<TimerKey, TimerImpl*> armed_timers_;
-  std::set<TimerImpl*> timers_;  // Every live timer handle, to make them inert at destruction.
-  uint64_t next_delayed_task_id_ = 0;
-  std::map<uint64_t, std::unique_ptr<Timer>> delayed_tasks_;  // Owned PostDelayed timers.
+  TimerHeap armed_timers_;
+  IntrusiveList<TimerImpl> timers_;         // Every live Timer handle (made inert at the end).
+  IntrusiveList<TimerImpl> delayed_tasks_;  // PostDelayed timers, owned by the loop.
 
+  // Posted tasks. has_posted_tasks_ mirrors !posted_tasks_.empty() (written under the mutex)
+  // so that an iteration without posts takes no lock. A Post() the loop has not seen yet
+  // writes the wake-up fd after setting it, and the loop reads it after draining that fd.
+  std::atomic<bool> has_posted_tasks_{false};
   mutable std::mutex posted_mutex_;
-  std::deque<std::function<void()>> posted_tasks_;   // Guarded by posted_mutex_.
-  std::deque<std::function<void()>> running_tasks_;  // The batch step 3 is running.
+  // Two arrays that swap roles at step 3 and keep their capacity (up to 16384 tasks), so that
+  // steady posting allocates nothing; an array 4 times too large for its batch shrinks.
+  std::vector<std::function<void()>> posted_tasks_;   // Guarded by posted_mutex_.
+  std::vector<std::function<void()>> running_tasks_;  // The batch step 3 is running.
 
+  // Before-blocking tasks: scheduling and cancelling only link and unlink.
   uint64_t next_before_blocking_sequence_ = 0;
-  std::map<uint64_t, BeforeBlockingTaskImpl*> scheduled_before_blocking_;
-  std::set<BeforeBlockingTaskImpl*> before_blocking_tasks_;  // Every live handle.
+  IntrusiveList<BeforeBlockingTaskImpl, ScheduledTag> scheduled_before_blocking_;  // In order.
+  IntrusiveList<BeforeBlockingTaskImpl> before_blocking_tasks_;  // Every live handle.
 };
 
 }  // namespace internal

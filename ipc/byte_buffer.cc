@@ -6,52 +6,75 @@
 namespace ipc {
 namespace internal {
 
-ByteBuffer::Block& ByteBuffer::AddBlock(size_t min_capacity) {
-  Block block;
-  block.capacity = std::max(min_capacity, kBlockSize);
-  block.data.reset(new char[block.capacity]);
-  blocks_.push_back(std::move(block));
+ByteBuffer::~ByteBuffer() {
+  Clear();
+  FreeBlock(spare_, kLargeBlockSize);
+}
+
+BufferBlock& ByteBuffer::AddBlock(size_t min_capacity) {
+  // A small block while everything buffered fits one (short messages); else a large block,
+  // or one of the data's own size beyond that.
+  const size_t capacity = size_ + min_capacity <= kSmallBlockSize
+                              ? kSmallBlockSize
+                              : std::clamp(min_capacity, kLargeBlockSize, kMaxBlockSize);
+  BufferBlock block;
+  block.data = AllocateBlock(capacity);
+  block.capacity = static_cast<uint32_t>(capacity);
+  blocks_.push_back(block);
   return blocks_.back();
 }
 
 void ByteBuffer::Append(std::string_view data) {
   while (!data.empty()) {
-    Block* tail = blocks_.empty() ? nullptr : &blocks_.back();
-    if (tail == nullptr || tail->end == tail->capacity) tail = &AddBlock(data.size());
-    const size_t n = std::min(data.size(), tail->capacity - tail->end);
-    std::memcpy(tail->data.get() + tail->end, data.data(), n);
-    tail->end += n;
+    BufferBlock* tail = blocks_.empty() ? nullptr : &blocks_.back();
+    if (tail == nullptr || tail->room() == 0) tail = &AddBlock(data.size());
+    const size_t n = std::min(data.size(), tail->room());
+    std::memcpy(tail->data + tail->end, data.data(), n);
+    tail->end += static_cast<uint32_t>(n);
     size_ += n;
     data.remove_prefix(n);
   }
 }
 
 iovec ByteBuffer::PrepareAppend(size_t min_size) {
-  Block* tail = blocks_.empty() ? nullptr : &blocks_.back();
-  if (tail == nullptr || tail->capacity - tail->end < std::max<size_t>(min_size, 1)) {
-    tail = &AddBlock(min_size);
+  min_size = std::clamp<size_t>(min_size, 1, kLargeBlockSize);
+  if (!blocks_.empty() && blocks_.back().room() >= min_size) {
+    BufferBlock& tail = blocks_.back();
+    return iovec{tail.data + tail.end, tail.room()};
   }
-  return iovec{tail->data.get() + tail->end, tail->capacity - tail->end};
+  if (spare_ == nullptr) spare_ = AllocateBlock(kLargeBlockSize);
+  return iovec{spare_, kLargeBlockSize};
 }
 
 void ByteBuffer::CommitAppend(size_t n) {
-  if (blocks_.empty()) return;
-  Block& tail = blocks_.back();
-  if (n == 0) {
-    if (tail.begin == tail.end) blocks_.pop_back();  // Do not keep an unused block around.
+  if (spare_ == nullptr) {  // The read went into the room at the back.
+    if (n == 0 || blocks_.empty()) return;
+    BufferBlock& tail = blocks_.back();
+    n = std::min(n, tail.room());
+    tail.end += static_cast<uint32_t>(n);
+    size_ += n;
     return;
   }
-  n = std::min(n, tail.capacity - tail.end);
-  tail.end += n;
-  size_ += n;
+  n = std::min(n, kLargeBlockSize);
+  if (n > kSmallBlockSize) {  // Keep the filled block.
+    blocks_.push_back(
+        BufferBlock{spare_, static_cast<uint32_t>(kLargeBlockSize), 0, static_cast<uint32_t>(n)});
+    size_ += n;
+    spare_ = nullptr;
+    return;
+  }
+  // A short read: copy it into a block that fits, and return the spare.
+  Append(std::string_view(spare_, n));
+  FreeBlock(spare_, kLargeBlockSize);
+  spare_ = nullptr;
 }
 
 size_t ByteBuffer::Peek(char* out, size_t max_size) const {
   size_t copied = 0;
-  for (const Block& block : blocks_) {
-    if (copied == max_size) break;
-    const size_t n = std::min(max_size - copied, block.end - block.begin);
-    std::memcpy(out + copied, block.data.get() + block.begin, n);
+  for (size_t i = 0; i < blocks_.size() && copied < max_size; ++i) {
+    const BufferBlock& block = blocks_[i];
+    const size_t n = std::min(max_size - copied, block.stored());
+    std::memcpy(out + copied, block.data + block.begin, n);
     copied += n;
   }
   return copied;
@@ -59,20 +82,26 @@ size_t ByteBuffer::Peek(char* out, size_t max_size) const {
 
 std::string_view ByteBuffer::FrontBlock() const {
   if (blocks_.empty()) return {};
-  const Block& front = blocks_.front();
-  return {front.data.get() + front.begin, front.end - front.begin};
+  const BufferBlock& front = blocks_.front();
+  return {front.data + front.begin, front.stored()};
+}
+
+void ByteBuffer::ReleaseFront() {
+  const BufferBlock& front = blocks_.front();
+  FreeBlock(front.data, front.capacity);
+  blocks_.pop_front();
 }
 
 void ByteBuffer::Consume(size_t n) {
   n = std::min(n, size_);
   size_ -= n;
   while (n > 0) {
-    Block& front = blocks_.front();
-    const size_t take = std::min(n, front.end - front.begin);
-    front.begin += take;
+    BufferBlock& front = blocks_.front();
+    const size_t take = std::min(n, front.stored());
+    front.begin += static_cast<uint32_t>(take);
     n -= take;
-    // Emptied blocks are freed: an idle socket holds no buffer memory.
-    if (front.begin == front.end) blocks_.pop_front();
+    // Emptied blocks are released: an idle socket holds no buffer memory.
+    if (front.begin == front.end) ReleaseFront();
   }
 }
 
@@ -83,17 +112,17 @@ size_t ByteBuffer::Read(char* out, size_t max_size) {
 }
 
 void ByteBuffer::Clear() {
-  blocks_.clear();
+  while (!blocks_.empty()) ReleaseFront();
   size_ = 0;
 }
 
 size_t ByteBuffer::GatherFront(iovec* iov, size_t max_iov, size_t max_bytes) const {
   size_t used = 0;
-  for (const Block& block : blocks_) {
-    if (used == max_iov || max_bytes == 0) break;
-    const size_t n = std::min(max_bytes, block.end - block.begin);
+  for (size_t i = 0; i < blocks_.size() && used < max_iov && max_bytes > 0; ++i) {
+    const BufferBlock& block = blocks_[i];
+    const size_t n = std::min(max_bytes, block.stored());
     if (n == 0) continue;
-    iov[used++] = iovec{block.data.get() + block.begin, n};
+    iov[used++] = iovec{block.data + block.begin, n};
     max_bytes -= n;
   }
   return used;
@@ -101,10 +130,10 @@ size_t ByteBuffer::GatherFront(iovec* iov, size_t max_iov, size_t max_bytes) con
 
 size_t ByteBuffer::Find(char byte, size_t limit) const {
   size_t offset = 0;
-  for (const Block& block : blocks_) {
-    if (offset >= limit) break;
-    const size_t n = std::min(limit - offset, block.end - block.begin);
-    const char* start = block.data.get() + block.begin;
+  for (size_t i = 0; i < blocks_.size() && offset < limit; ++i) {
+    const BufferBlock& block = blocks_[i];
+    const size_t n = std::min(limit - offset, block.stored());
+    const char* start = block.data + block.begin;
     if (const void* hit = std::memchr(start, byte, n)) {
       return offset + static_cast<size_t>(static_cast<const char*>(hit) - start);
     }

@@ -5,29 +5,43 @@
 #include <sys/uio.h>
 
 #include <cstddef>
-#include <deque>
-#include <memory>
 #include <string_view>
+
+#include "ipc/block_queue.h"
+#include "ipc/buffer_block_pool.h"
 
 namespace ipc {
 namespace internal {
 
-// A FIFO of bytes kept in a deque of blocks: appending never moves stored bytes, consuming
-// from the front is O(1) per block, and the front can be gathered into iovecs for one
-// sendmsg. Not thread-safe.
+// A FIFO of bytes kept in blocks: appending never moves stored bytes, consuming from the front
+// is O(1) per block, and the front can be gathered into iovecs for one sendmsg.
+//
+// Memory follows the data: a block is released (to the thread's spare blocks, see
+// buffer_block_pool.h) as soon as its bytes are consumed, so an empty buffer holds no block; a
+// short message occupies a small block, not a large one. Not thread-safe; the blocks may be
+// released on another thread than the one that filled them.
 class ByteBuffer {
  public:
-  static constexpr size_t kBlockSize = size_t{64} * 1024;
+  // The size of the blocks that reads from the kernel and bursts of writes fill.
+  static constexpr size_t kBlockSize = kLargeBlockSize;
   static constexpr size_t npos = static_cast<size_t>(-1);
+
+  ByteBuffer() = default;
+  ByteBuffer(const ByteBuffer&) = delete;
+  ByteBuffer& operator=(const ByteBuffer&) = delete;
+  ~ByteBuffer();
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
-  // Copies `data` to the back.
+  // Copies `data` to the back: into the room of the last block, then into new blocks.
   void Append(std::string_view data);
-  // Contiguous free space at the back for a direct read of at least `min_size` bytes (a new
-  // block is added when the last one has less). Follow with CommitAppend(n), n <= the size.
+  // Contiguous free space for a direct read of at least `min_size` (<= kBlockSize) bytes: the
+  // room at the back, or a spare block. Follow with exactly one CommitAppend(n), n <= the
+  // size, before any other call.
   iovec PrepareAppend(size_t min_size);
+  // Appends the first `n` bytes written into the space PrepareAppend returned. A short read
+  // into a spare block is copied into a block that fits it, and the spare goes back.
   void CommitAppend(size_t n);
 
   // Copies up to `max_size` bytes from the front into `out` without consuming them; returns
@@ -49,15 +63,15 @@ class ByteBuffer {
   size_t Find(char byte, size_t limit) const;
 
  private:
-  struct Block {
-    std::unique_ptr<char[]> data;
-    size_t capacity = 0;
-    size_t begin = 0;  // First unread byte.
-    size_t end = 0;    // One past the last stored byte.
-  };
-  Block& AddBlock(size_t min_capacity);
+  // Adds an empty block at the back able to take `min_capacity` bytes.
+  BufferBlock& AddBlock(size_t min_capacity);
+  void ReleaseFront();
 
-  std::deque<Block> blocks_;
+  // Appends larger than this are split over several blocks.
+  static constexpr size_t kMaxBlockSize = size_t{16} << 20;
+
+  BlockQueue blocks_;
+  char* spare_ = nullptr;  // The large block PrepareAppend handed out, if not the back's room.
   size_t size_ = 0;
 };
 

@@ -42,11 +42,11 @@ bool LocalServer::IsListening() const {
 }
 std::string LocalServer::server_name() const {
   CHECK_THREAD("LocalServer::server_name");
-  return impl_->server_name_;
+  return impl_->server_name_.get();
 }
 std::string LocalServer::full_server_name() const {
   CHECK_THREAD("LocalServer::full_server_name");
-  return impl_->full_server_name_;
+  return impl_->full_server_name_.get();
 }
 LocalSocket::Error LocalServer::server_error() const {
   CHECK_THREAD("LocalServer::server_error");

@@ -110,8 +110,9 @@ bool LocalServer::Impl::StartAccepting(int fd) {
 }
 
 void LocalServer::Impl::Listening(std::string server_name, std::string full_name, bool abstract) {
-  server_name_ = std::move(server_name);
-  full_server_name_ = std::move(full_name);
+  // Shared with every socket accepted from now on.
+  server_name_ = internal::SharedName(std::move(server_name));
+  full_server_name_ = internal::SharedName(std::move(full_name));
   abstract_ = abstract;
   ClearError();  // A successful Listen clears the error (README: "Differences from Qt").
   acceptor_.UpdateInterest();
@@ -156,10 +157,8 @@ LocalServer::Impl::AcceptOutcome LocalServer::Impl::AcceptOne(ApiCall call) {
   }
   if (accepted.outcome != AcceptOutcome::kAccepted) return accepted.outcome;
   auto socket = std::make_unique<LocalSocket>(loop_, os_);
-  if (!socket->SetSocketDescriptor(accepted.fd.get())) return AcceptOutcome::kSkipped;
-  accepted.fd.release();  // The socket owns it now.
-  socket->SetAcceptedNames(server_name_, full_server_name_,
-                           abstract_ ? LocalSocket::kAbstractNamespace : LocalSocket::kNoOptions);
+  socket->AdoptAccepted(accepted.fd.release(), server_name_, full_server_name_,
+                        abstract_ ? LocalSocket::kAbstractNamespace : LocalSocket::kNoOptions);
   acceptor_.Enqueue(std::move(socket));
   return AcceptOutcome::kAccepted;
 }

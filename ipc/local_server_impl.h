@@ -27,6 +27,7 @@
 #include "ipc/local_server_listening_socket.h"
 #include "ipc/local_socket.h"
 #include "ipc/os_calls.h"
+#include "ipc/shared_name.h"
 #include "ipc/socket_errors.h"
 
 namespace ipc {
@@ -57,8 +58,8 @@ class LocalServer::Impl {
   int backlog_ = 50;
   Error error_ = Error::kNone;
   std::string error_string_;
-  std::string server_name_;
-  std::string full_server_name_;
+  internal::SharedName server_name_;
+  internal::SharedName full_server_name_;
   internal::ListeningSocket listening_;
   internal::ServerAcceptor acceptor_;
   // Debug builds: the thread the server is used on (its loop's, or that of its first wait).

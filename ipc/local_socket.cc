@@ -19,15 +19,15 @@ LocalSocket::~LocalSocket() = default;
 
 void LocalSocket::SetServerName(std::string_view name) {
   CHECK_THREAD("LocalSocket::SetServerName");
-  if (state() == State::kUnconnected) impl_->server_name_.assign(name);
+  if (state() == State::kUnconnected) impl_->server_name_ = internal::SharedName(std::string(name));
 }
 const std::string& LocalSocket::server_name() const {
   CHECK_THREAD("LocalSocket::server_name");
-  return impl_->server_name_;
+  return impl_->server_name_.get();
 }
 const std::string& LocalSocket::full_server_name() const {
   CHECK_THREAD("LocalSocket::full_server_name");
-  return impl_->full_server_name_;
+  return impl_->full_server_name_.get();
 }
 
 void LocalSocket::SetSocketOptions(uint32_t options) {
@@ -77,10 +77,10 @@ bool LocalSocket::SetSocketDescriptor(int fd, State state, uint32_t open_mode) {
   CHECK_THREAD("LocalSocket::SetSocketDescriptor");
   return impl_->SetSocketDescriptor(fd, state, open_mode);
 }
-void LocalSocket::SetAcceptedNames(const std::string& server_name, const std::string& full_name,
-                                   uint32_t options) {
-  CHECK_THREAD("LocalSocket::SetAcceptedNames");
-  impl_->SetAcceptedNames(server_name, full_name, options);
+void LocalSocket::AdoptAccepted(int fd, const internal::SharedName& server_name,
+                                const internal::SharedName& full_name, uint32_t options) {
+  CHECK_THREAD("LocalSocket::AdoptAccepted");
+  impl_->AdoptAccepted(fd, server_name, full_name, options);
 }
 
 int LocalSocket::socket_descriptor() const {

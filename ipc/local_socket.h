@@ -74,6 +74,7 @@ namespace ipc {
 
 class LocalServer;
 namespace internal {
+class SharedName;
 class SocketWaits;
 }  // namespace internal
 
@@ -226,9 +227,12 @@ class LocalSocket : public LocalSocketTypes {
   friend class internal::SocketWaits;
   class Impl;  // ipc/local_socket_impl.h
 
-  // For LocalServer: an accepted socket's names come from the server, not from getpeername.
-  void SetAcceptedNames(const std::string& server_name, const std::string& full_name,
-                        uint32_t options);
+  // For LocalServer: adopts `fd`, just accepted (non-blocking, close-on-exec) by the server
+  // named by the other arguments, into this new socket, in kConnected and kReadWrite. Unlike
+  // SetSocketDescriptor it checks nothing and asks the kernel nothing: the server knows what
+  // it accepted.
+  void AdoptAccepted(int fd, const internal::SharedName& server_name,
+                     const internal::SharedName& full_name, uint32_t options);
 
   const std::unique_ptr<Impl> impl_;
 };

@@ -29,7 +29,6 @@ LocalSocket::Impl::Impl(LocalSocket& owner, eventloop::EventLoop& loop, OsCalls&
       loop_(loop),
       os_(os),
       loop_link_(loop),
-      connector_(loop, os, *this),
       channel_(os),
       flush_task_(
           loop.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); })) {
@@ -75,13 +74,15 @@ void LocalSocket::Impl::ConnectToServer(uint32_t open_mode) {
   const Guard guard = sequencer_.Take();
   Feed(ConnectionEvent::kConnectRequested);  // kConnecting.
   if (!guard.Continues()) return;
-  connector_.Start(server_name_, (options_ & kAbstractNamespace) != 0, connect_timeout_ms_);
+  // Accepted and adopted sockets never connect: their connector is never built.
+  if (!connector_) connector_ = std::make_unique<internal::Connector>(loop_, os_, *this);
+  connector_->Start(server_name_.get(), (options_ & kAbstractNamespace) != 0, connect_timeout_ms_);
 }
 
 void LocalSocket::Impl::OnConnected() {
-  channel_.Open(connector_.TakeConnectedFd());
+  channel_.Open(connector_->TakeConnectedFd());
   open_mode_ = requested_open_mode_;
-  full_server_name_ = connector_.full_name();
+  full_server_name_ = internal::SharedName(connector_->full_name());
   sequencer_.ConnectionMade();
   // A successful connect leaves kNone, also when an error was set while it was pending (a
   // refused ConnectToServer, a timed-out WaitForConnected).
@@ -148,29 +149,38 @@ bool LocalSocket::Impl::SetSocketDescriptor(int fd, State state, uint32_t open_m
     }
   }
 
+  bool abstract = false;
+  std::string full_name = internal::AddressName(peer, peer_length, &abstract);
+  std::string name = abstract ? full_name : full_name.substr(full_name.rfind('/') + 1);
+  Adopt(fd, open_mode, internal::SharedName(std::move(name)),
+        internal::SharedName(std::move(full_name)), abstract ? kAbstractNamespace : kNoOptions);
+  return true;
+}
+
+void LocalSocket::Impl::AdoptAccepted(int fd, const internal::SharedName& server_name,
+                                      const internal::SharedName& full_name, uint32_t options) {
+  if (Inert()) {
+    internal::OsFd unused(os_, fd);  // Closed: nobody else owns it.
+    return;
+  }
+  Adopt(fd, kReadWrite, server_name, full_name, options);
+}
+
+void LocalSocket::Impl::Adopt(int fd, uint32_t open_mode, internal::SharedName server_name,
+                              internal::SharedName full_name, uint32_t options) {
   sequencer_.BeginOperation();
   ++connection_id_;
   ResetConnectionData();
   error_ = Error::kNone;
   error_string_.clear();
-  bool abstract = false;
-  full_server_name_ = internal::AddressName(peer, peer_length, &abstract);
-  server_name_ =
-      abstract ? full_server_name_ : full_server_name_.substr(full_server_name_.rfind('/') + 1);
-  options_ = abstract ? kAbstractNamespace : kNoOptions;
+  server_name_ = std::move(server_name);
+  full_server_name_ = std::move(full_name);
+  options_ = options;
   channel_.Open(internal::OsFd(os_, fd));
   open_mode_ = open_mode;
   sequencer_.ConnectionMade();
   connection_.Feed(ConnectionEvent::kDescriptorAdopted);  // No signal: as Qt.
   UpdateInterest();
-  return true;
-}
-
-void LocalSocket::Impl::SetAcceptedNames(const std::string& server_name,
-                                         const std::string& full_name, uint32_t options) {
-  server_name_ = server_name;
-  full_server_name_ = full_name;
-  options_ = options;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,7 +299,7 @@ void LocalSocket::Impl::CancelConnecting(ConnectionEvent event) {
 void LocalSocket::Impl::CloseDescriptor() {
   watcher_.reset();  // Before the fd is closed.
   flush_task_->Cancel();
-  connector_.Cancel();
+  if (connector_) connector_->Cancel();
   channel_.CloseFd();
 }
 

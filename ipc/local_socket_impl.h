@@ -22,6 +22,7 @@
 #include "ipc/life_flag.h"
 #include "ipc/local_socket.h"
 #include "ipc/os_calls.h"
+#include "ipc/shared_name.h"
 #include "ipc/signal_sequencer.h"
 #include "ipc/socket_connector.h"
 #include "ipc/socket_errors.h"
@@ -66,9 +67,9 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // True once the loop is gone: the socket is inert (its methods do nothing).
   bool Inert() const { return loop_link_.LoopGone(); }
   void SetError(Error error, std::string error_string);
-  // Server side: names come from the server, not from getpeername.
-  void SetAcceptedNames(const std::string& server_name, const std::string& full_name,
-                        uint32_t options);
+  // Server side: see LocalSocket::AdoptAccepted.
+  void AdoptAccepted(int fd, const internal::SharedName& server_name,
+                     const internal::SharedName& full_name, uint32_t options);
 
   // For SocketWaits: one step of the loop's work, done by a wait.
   // Sends what the kernel takes now; emits bytes_written, and on failure runs the failure
@@ -89,15 +90,15 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   internal::LifeFlag life_;
   internal::SignalSequencer sequencer_{life_};
   internal::ConnectionMachine connection_;
-  internal::Connector connector_;
+  std::unique_ptr<internal::Connector> connector_;  // Built by the first ConnectToServer.
   internal::StreamChannel channel_;
 
-  std::string server_name_;
+  internal::SharedName server_name_;
   uint32_t options_ = kNoOptions;
   int connect_timeout_ms_ = 30000;
   Error error_ = Error::kNone;
   std::string error_string_;
-  std::string full_server_name_;
+  internal::SharedName full_server_name_;
   uint32_t open_mode_ = kNotOpen;
   uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
   uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
@@ -117,6 +118,10 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // and disconnected.
   void FinishDisconnect(ConnectionEvent event);
   void CancelConnecting(ConnectionEvent event);
+  // Takes `fd`, a connected socket the caller vouches for, as the new connection, in kConnected
+  // with the given mode and names. Emits nothing, as Qt.
+  void Adopt(int fd, uint32_t open_mode, internal::SharedName server_name,
+             internal::SharedName full_name, uint32_t options);
   // Stops watching and flushing, abandons a pending connect, closes the fd.
   void CloseDescriptor();
   void CloseDevice();

@@ -187,10 +187,11 @@ class Connection {
 template <typename... Args>
 class Signal {
  public:
-  Signal() : core_(std::make_shared<signal_internal::SignalCore>()) {}
+  Signal() = default;
   Signal(const Signal&) = delete;
   Signal& operator=(const Signal&) = delete;
   ~Signal() {
+    if (!core_) return;
     core_->alive = false;
     // Disconnects all; when an Emit is running it holds `core_` and stops after the current
     // slot, since `alive` is false.
@@ -201,11 +202,12 @@ class Signal {
   // connected (the returned Connection is not connected). The callable is destroyed when the
   // slot is disconnected (after it returns, if it is running) or the Signal is destroyed.
   Connection Connect(std::function<void(Args...)> slot) {
-    core_->CheckThread("Signal::Connect");
+    const std::shared_ptr<signal_internal::SignalCore>& core = Core();
+    core->CheckThread("Signal::Connect");
     if (!slot) return Connection();
     auto entry = std::make_shared<signal_internal::Slot<Args...>>(std::move(slot));
-    core_->slots.push_back(entry);
-    return Connection(core_, entry);
+    core->slots.push_back(entry);
+    return Connection(core, entry);
   }
 
   // Calls every slot connected when the call starts, in connection order, each with `args...`
@@ -213,8 +215,9 @@ class Signal {
   // disconnected meanwhile. Returns early, touching nothing of the Signal, when a slot destroys
   // the Signal.
   void Emit(Args... args) {
+    if (Unused()) return;
     // The strong reference keeps the list valid even if a slot destroys the Signal.
-    std::shared_ptr<signal_internal::SignalCore> core = core_;
+    std::shared_ptr<signal_internal::SignalCore> core = Core();
     core->BindOrCheckThread("Signal::Emit");
     EmitScope scope(core.get());
     // Entries are only appended while an Emit runs, so indices stay valid; entries appended
@@ -230,13 +233,15 @@ class Signal {
 
   // Disconnects every slot, as Connection::Disconnect on each.
   void DisconnectAll() {
-    core_->CheckThread("Signal::DisconnectAll");
+    if (Unused()) return;
+    Core()->CheckThread("Signal::DisconnectAll");
     core_->DisconnectAll();
   }
 
   // Number of slots currently connected (disconnected slots not yet removed do not count).
   size_t slot_count() const {
-    core_->CheckThread("Signal::slot_count");
+    if (Unused()) return 0;
+    Core()->CheckThread("Signal::slot_count");
     return core_->ConnectedCount();
   }
 
@@ -247,11 +252,27 @@ class Signal {
   // before the Signal is used, normally in the owner's constructor; not thread-safe. nullptr
   // makes the Signal free-standing again.
   void FollowThreadBinding(std::shared_ptr<const eventloop::internal::ThreadBinding> owner) {
-    core_->thread_binding->Follow(std::move(owner));
+    Core()->thread_binding->Follow(std::move(owner));
   }
 #endif
 
  private:
+  // The slot list and its bookkeeping, created at the first Connect: a Signal nobody
+  // connects to costs one null pointer. Debug builds create it whenever it is used, so that
+  // the thread checks always run.
+  const std::shared_ptr<signal_internal::SignalCore>& Core() const {
+    if (!core_) core_ = std::make_shared<signal_internal::SignalCore>();
+    return core_;
+  }
+  // True when nothing was ever connected, so there is nothing to do (release builds only).
+  bool Unused() const {
+#if LOCALSOCKET_DCHECK_IS_ON
+    return false;
+#else
+    return !core_;
+#endif
+  }
+
   // Counts running Emits; the outermost one removes the slots disconnected meanwhile.
   class EmitScope {
    public:
@@ -266,7 +287,7 @@ class Signal {
     signal_internal::SignalCore* core_;
   };
 
-  std::shared_ptr<signal_internal::SignalCore> core_;
+  mutable std::shared_ptr<signal_internal::SignalCore> core_;
 };
 
 #if LOCALSOCKET_DCHECK_IS_ON

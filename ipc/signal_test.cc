@@ -47,7 +47,13 @@ TEST(SignalTest, EmitWithoutSlotsDoesNothing) {
   Signal<> sig;
   EXPECT_EQ(sig.slot_count(), 0u);
   sig.Emit();
+  sig.DisconnectAll();
   EXPECT_EQ(sig.slot_count(), 0u);
+  int runs = 0;
+  sig.Connect([&] { ++runs; });  // The first Connect after all that works as usual.
+  sig.Emit();
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(sig.slot_count(), 1u);
 }
 
 TEST(SignalTest, SlotsRunInConnectionOrderWithTheArguments) {

@@ -221,7 +221,7 @@ void FakeEventLoop::RunUntilIdle() {
   set_running(false);
 }
 
-void FakeEventLoop::WaitForIo(std::optional<Duration> /*timeout*/) {
+void FakeEventLoop::WaitForIo(bool /*block*/, std::optional<TimePoint> /*wake_up*/) {
   // Signals raised before this step; ones raised by the callbacks below wait for the next
   // iteration, as a real signal arriving after the poll does.
   std::deque<int> signals;

@@ -79,7 +79,7 @@ class FakeEventLoop : private internal::FakeClockHolder, public internal::LoopBa
   void RunUntilIdle() override;
 
  protected:
-  void WaitForIo(std::optional<Duration> timeout) override;  // Never blocks.
+  void WaitForIo(bool block, std::optional<TimePoint> wake_up) override;  // Never blocks.
   void WakeUp() override {}
   bool SleepsTowardsTimers() const override { return false; }
 

@@ -1,15 +1,17 @@
 // A minimal blocking client: `echo_client NAME TEXT...` sends each TEXT as a line to the echo
 // server NAME and prints what comes back. It never runs the loop: the waits do the I/O.
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "eventloop/libevent_loop.h"
 #include "ipc/local_socket.h"
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s NAME TEXT...\n", argv[0]);
-    return 2;
+  if (argc < 3 || argv[1][0] == '-') {
+    const bool help = argc == 2 && std::strcmp(argv[1], "--help") == 0;
+    std::fputs("usage: echo_client NAME TEXT...\n", help ? stdout : stderr);
+    return help ? 0 : 2;
   }
   eventloop::LibeventLoop loop;
   ipc::LocalSocket socket(loop);

@@ -2,32 +2,32 @@
 // name), echoes every byte back, and quits on SIGINT or SIGTERM.
 #include <signal.h>
 
-#include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <list>
 #include <memory>
-#include <vector>
 
 #include "eventloop/libevent_loop.h"
 #include "ipc/local_server.h"
 #include "ipc/local_socket.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s NAME\n", argv[0]);
-    return 2;
+  if (argc != 2 || argv[1][0] == '-') {
+    const bool help = argc == 2 && std::strcmp(argv[1], "--help") == 0;
+    std::fputs("usage: echo_server NAME\n", help ? stdout : stderr);
+    return help ? 0 : 2;
   }
   eventloop::LibeventLoop loop;
   ipc::LocalServer server(loop);
-  std::vector<std::unique_ptr<ipc::LocalSocket>> clients;
+  // A list, so that each client's slot erases its own entry in O(1) through its iterator.
+  std::list<std::unique_ptr<ipc::LocalSocket>> clients;
   server.new_connection.Connect([&] {
     while (std::unique_ptr<ipc::LocalSocket> client = server.NextPendingConnection()) {
-      ipc::LocalSocket* c = client.get();
+      auto it = clients.insert(clients.end(), std::move(client));
+      ipc::LocalSocket* c = it->get();
       c->ready_read.Connect([c] { c->Write(c->ReadAll()); });
-      c->disconnected.Connect([&clients, c] {  // A slot may destroy its own socket.
-        clients.erase(std::find_if(clients.begin(), clients.end(),
-                                   [c](const auto& p) { return p.get() == c; }));
-      });
-      clients.push_back(std::move(client));
+      // A slot may destroy its own socket.
+      c->disconnected.Connect([&clients, it] { clients.erase(it); });
     }
   });
   server.error_occurred.Connect([&](ipc::LocalSocket::Error) {
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   }
   auto on_int = loop.WatchSignal(SIGINT, [&] { loop.Quit(); });
   auto on_term = loop.WatchSignal(SIGTERM, [&] { loop.Quit(); });
-  std::printf("echoing on %s\n", server.full_server_name().c_str());
+  std::printf("echoing on %s (Ctrl-C stops)\n", server.full_server_name().c_str());
   std::fflush(stdout);
   loop.Run();
   return 0;

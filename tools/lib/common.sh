@@ -1,4 +1,4 @@
-# Shared by tools/test and tools/demo. Source it; it defines functions only.
+# Shared by our tools/ scripts. Source it; it defines functions only.
 
 # The Debian packages the build needs. tools/test and tools/demo install the missing ones.
 LOCALSOCKET_PACKAGES=(bazel-bootstrap bazel-rules-cc bazel-rules-java libevent-dev googletest g++)
@@ -30,9 +30,38 @@ localsocket_ensure_packages() {
   rm -f "$log"
 }
 
-# Bazel flags shared by our scripts: quiet output, and a disk cache that lets fresh clones
-# (CI) reuse earlier build results.
+# Bazel flags shared by our scripts, one per line: a disk cache that lets fresh clones (CI)
+# reuse earlier build results; Bazel's progress lines when stderr is a terminal, nothing but
+# results and errors otherwise (CI logs). Neither way shows Bazel's INFO lines.
 localsocket_bazel_flags() {
   local cache="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/localsocket/bazel-disk-cache"
-  printf '%s\n' "--disk_cache=$cache" --ui_event_filters=-info --noshow_progress
+  printf '%s\n' "--disk_cache=$cache" --ui_event_filters=-info
+  if [ -t 2 ]; then
+    printf '%s\n' --show_progress --show_progress_rate_limit=2
+  else
+    printf '%s\n' --noshow_progress
+  fi
+}
+
+# Prints one line on stderr saying what is being built, so that a first build (minutes) does
+# not look like a hang.
+localsocket_announce_build() {
+  echo "Building $* with Bazel (the first build takes a few minutes) ..." >&2
+}
+
+# Builds the cc_binary TARGET (//pkg:name) quietly in the repository, then replaces this shell
+# with it, run from the caller's directory with the remaining arguments. For the wrappers that
+# run one of our programs.
+localsocket_build_and_exec() {
+  local target=$1 root flags bin
+  shift
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd) || exit 1
+  localsocket_ensure_packages || exit 1
+  mapfile -t flags < <(localsocket_bazel_flags)
+  local path=${target#//}
+  path=${path/://}
+  [ -x "$root/bazel-bin/$path" ] || localsocket_announce_build "$target"
+  (cd "$root" && bazel build "${flags[@]}" --show_result=0 "$target") || exit 1
+  bin=$(cd "$root" && bazel info "${flags[@]}" bazel-bin 2>/dev/null) || exit 1
+  exec "$bin/$path" "$@"
 }

@@ -1,0 +1,120 @@
+#include "tools/cli/listen_server.h"
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "tools/cli/failure.h"
+#include "tools/cli/flow_control.h"
+#include "tools/cli/write_all.h"
+
+namespace cli {
+namespace {
+
+// Moves what `socket` received into its write buffer, while fewer than kMaxUnsentBytes wait
+// there unsent (everything when `all`).
+void EchoBuffered(ipc::LocalSocket& socket, bool all) {
+  while (all || socket.BytesToWrite() < kMaxUnsentBytes) {
+    const std::string_view view = socket.PeekBuffered();
+    if (view.empty() || socket.Write(view) < 0) return;
+    socket.Skip(static_cast<int64_t>(view.size()));
+  }
+}
+
+}  // namespace
+
+ListenServer::Client::Client(std::unique_ptr<ipc::LocalSocket> s, int number)
+    : socket(std::move(s)), prefixer(number) {}
+
+ListenServer::ListenServer(eventloop::EventLoop& loop, const Options& options)
+    : loop_(loop), options_(options), server_(loop) {
+  server_.new_connection.Connect([this] { TakePending(); });
+  server_.error_occurred.Connect([this](ipc::LocalSocket::Error error) {
+    ReportFailure(CauseOf(error, server_.error_string()) + " (still listening)");
+  });
+}
+
+ListenServer::~ListenServer() = default;
+
+bool ListenServer::Listen() {
+  server_.SetSocketOptions(options_.abstract ? ipc::LocalServer::kAbstractNamespace
+                                             : options_.access);
+  if (options_.max_clients > 0) server_.SetMaxPendingConnections(options_.max_clients);
+  if (server_.Listen(options_.name)) return true;
+  ReportFailure("cannot listen on " + options_.name + ": " +
+                CauseOf(server_.server_error(), server_.error_string()));
+  return false;
+}
+
+void ListenServer::FinishOutput() {
+  if (options_.output != ListenOutput::kPrefixed) return;
+  for (Client& client : clients_) {
+    scratch_.clear();
+    client.prefixer.Finish(scratch_);
+    Output(scratch_);
+  }
+}
+
+void ListenServer::TakePending() {
+  const auto max = static_cast<size_t>(options_.max_clients);
+  while (max == 0 || clients_.size() < max) {
+    std::unique_ptr<ipc::LocalSocket> socket = server_.NextPendingConnection();
+    if (!socket) break;
+    Serve(std::move(socket));
+  }
+  // The server accepts only as many as there are free places: the other clients wait in the
+  // kernel's listen queue, untouched (an accepted socket would read, and close at its
+  // client's end of input, before anyone serves it).
+  if (max > 0) server_.SetMaxPendingConnections(static_cast<int>(max - clients_.size()));
+}
+
+void ListenServer::Serve(std::unique_ptr<ipc::LocalSocket> socket) {
+  const auto it = clients_.emplace(clients_.end(), std::move(socket), next_number_++);
+  Client& client = *it;
+  ipc::LocalSocket& s = *client.socket;
+  if (options_.output == ListenOutput::kEcho) {
+    s.SetReadBufferSize(kMaxUnsentBytes);
+    s.ready_read.Connect([&s] { EchoBuffered(s, false); });
+    s.bytes_written.Connect([&s](int64_t) { EchoBuffered(s, false); });
+    // Reported while still connected: the last bytes can still be queued for sending.
+    s.error_occurred.Connect([&s](ipc::LocalSocket::Error) { EchoBuffered(s, true); });
+  } else {
+    s.ready_read.Connect([this, &client] { Print(client); });
+  }
+  // A slot may destroy its own socket; the list iterator makes the removal O(1).
+  s.disconnected.Connect([this, it] { Drop(it); });
+}
+
+void ListenServer::Print(Client& client) {
+  ipc::LocalSocket& s = *client.socket;
+  for (std::string_view view = s.PeekBuffered(); !view.empty(); view = s.PeekBuffered()) {
+    if (options_.output == ListenOutput::kRaw) {
+      Output(view);
+    } else {
+      scratch_.clear();
+      client.prefixer.Feed(view, scratch_);
+      Output(scratch_);
+    }
+    s.Skip(static_cast<int64_t>(view.size()));
+  }
+}
+
+void ListenServer::Output(std::string_view bytes) {
+  if (output_failed_ || WriteAll(1, bytes)) return;
+  output_failed_ = true;
+  ReportFailure(std::string("cannot write stdout: ") + std::strerror(errno));
+  loop_.Quit();
+}
+
+void ListenServer::Drop(ClientList::iterator it) {
+  if (options_.output != ListenOutput::kEcho) {
+    Print(*it);
+    scratch_.clear();
+    it->prefixer.Finish(scratch_);
+    if (options_.output == ListenOutput::kPrefixed) Output(scratch_);
+  }
+  clients_.erase(it);
+  TakePending();
+}
+
+}  // namespace cli

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Bytes through the real tool: 10 MiB of random bytes through an echoing `listen` from
+# several concurrent `connect`s, through pipes and through redirected files, checksummed;
+# `listen`'s printing (prefixed and raw); `send`.
+set -uo pipefail
+source tools/cli/tests/cli_test_lib.sh "$1" || exit 1  # Tests run from the runfiles root.
+
+clients=3
+head -c $((10 * 1024 * 1024)) /dev/urandom >"$WORK/in.bin" || fail "no random input"
+
+# Echo: through files and through pipes, all clients at once.
+start_listener "$WORK/echo.sock" --echo
+pids=()
+for i in $(seq "$clients"); do
+  timeout "$CLI_TIMEOUT" "$LS" connect "$WORK/echo.sock" <"$WORK/in.bin" >"$WORK/file$i.out" \
+    2>"$WORK/file$i.err" &
+  pids+=($!)
+  (
+    cat "$WORK/in.bin" | timeout "$CLI_TIMEOUT" "$LS" connect "$WORK/echo.sock" \
+      2>"$WORK/pipe$i.err" | cat >"$WORK/pipe$i.out"
+    exit "${PIPESTATUS[1]}"
+  ) &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do
+  wait "$pid" || fail "a connect client failed"
+done
+for i in $(seq "$clients"); do
+  expect_same "$WORK/in.bin" "$WORK/file$i.out"
+  expect_same "$WORK/in.bin" "$WORK/pipe$i.out"
+  expect_empty "$WORK/file$i.err"
+  expect_empty "$WORK/pipe$i.err"
+done
+
+# send: the words joined, a newline, the echo printed; -n without the newline; '-' is stdin.
+expect_run 0 send "$WORK/echo.sock" hello  big world
+expect_stdout "hello big world"
+expect_empty "$WORK/err"
+expect_run 0 send "$WORK/echo.sock" -n -- -x
+[ "$(cat "$WORK/out")" = "-x" ] && [ "$(stat -c %s "$WORK/out")" -eq 2 ] ||
+  fail "send -n: $(od -c "$WORK/out")"
+STDIN=$WORK/in.bin expect_run 0 send "$WORK/echo.sock" -
+expect_same "$WORK/in.bin" "$WORK/out"
+stop_listener TERM 0
+expect_empty "$WORK/listener.rest"
+expect_empty "$LISTENER_OUT"
+
+# Raw: the bytes unchanged on the listener's stdout.
+start_listener "$WORK/raw.sock" --raw
+STDIN=$WORK/in.bin expect_run 0 connect "$WORK/raw.sock"
+expect_empty "$WORK/out"
+stop_listener TERM 0
+expect_same "$WORK/in.bin" "$LISTENER_OUT"
+
+# Prefixed: client numbers from 1, a partial last line completed at disconnect.
+start_listener "$WORK/print.sock"
+printf 'one\ntwo\n' >"$WORK/first.txt"
+printf 'three\nfour' >"$WORK/second.txt"
+STDIN=$WORK/first.txt expect_run 0 connect "$WORK/print.sock"
+STDIN=$WORK/second.txt expect_run 0 connect "$WORK/print.sock"
+expect_run 0 send "$WORK/print.sock" -n five
+stop_listener INT 0
+expect_file "$LISTENER_OUT" "[1] one" "[1] two" "[2] three" "[2] four" "[3] five"
+
+# --max-clients 1: a second client waits until the first leaves.
+start_listener "$WORK/one.sock" --max-clients 1
+mkfifo "$WORK/first.fifo"
+timeout "$CLI_TIMEOUT" "$LS" connect "$WORK/one.sock" <"$WORK/first.fifo" &
+first=$!
+exec {first_fd}>"$WORK/first.fifo"
+echo a >&"$first_fd"
+wait_until "the first client is printed" grep -qx '\[1\] a' "$LISTENER_OUT"
+timeout "$CLI_TIMEOUT" "$LS" send "$WORK/one.sock" b {first_fd}>&- &
+second=$!
+echo c >&"$first_fd"
+wait_until "the first client's second line is printed" grep -qx '\[1\] c' "$LISTENER_OUT"
+grep -q b "$LISTENER_OUT" && fail "the second client was served beside the first"
+exec {first_fd}>&-
+wait "$first" || fail "the first client failed"
+wait "$second" || fail "the second client failed"
+stop_listener TERM 0
+expect_file "$LISTENER_OUT" "[1] a" "[1] c" "[2] b"
+
+# The abstract namespace.
+start_listener "localsocket-cli-test-$$" --abstract --echo
+expect_run 0 send "localsocket-cli-test-$$" --abstract abstract
+expect_stdout "abstract"
+stop_listener TERM 0
+
+echo "PASS"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The example programs: they check their arguments (--help: the usage on stdout, exit 0; a
+# wrong call: the usage on stderr, exit 2, nothing created), and they echo.
+set -uo pipefail
+server=$(realpath "$1") client=$(realpath "$2")
+work=$(mktemp -d /tmp/localsocket-examples.XXXXXX) || exit 1
+server_pid=
+trap '[ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+export TMPDIR=$work/tmp
+mkdir "$TMPDIR"
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# expect STATUS STDOUT STDERR PROGRAM ARGS...: runs PROGRAM (10 s at most) and compares.
+expect() {
+  local status=$1 out=$2 err=$3 got
+  shift 3
+  timeout 10 "$@" >"$work/out" 2>"$work/err" </dev/null
+  got=$?
+  [ "$got" -eq "$status" ] || fail "$* exited $got, expected $status"
+  [ "$(cat "$work/out")" = "$out" ] || fail "$* printed '$(cat "$work/out")', expected '$out'"
+  [ "$(cat "$work/err")" = "$err" ] || fail "$* said '$(cat "$work/err")', expected '$err'"
+}
+
+expect 0 "usage: echo_server NAME" "" "$server" --help
+expect 2 "" "usage: echo_server NAME" "$server"
+expect 2 "" "usage: echo_server NAME" "$server" --port
+expect 2 "" "usage: echo_server NAME" "$server" a b
+expect 0 "usage: echo_client NAME TEXT..." "" "$client" --help
+expect 2 "" "usage: echo_client NAME TEXT..." "$client" name
+expect 2 "" "usage: echo_client NAME TEXT..." "$client" --help x
+[ -z "$(ls -A "$TMPDIR")" ] || fail "a wrong call created $(ls -A "$TMPDIR")"
+
+# A live round trip; the server says where it listens on its stdout (read through a pipe).
+mkfifo "$work/server.out"
+timeout 60 "$server" echo.sock >"$work/server.out" &
+server_pid=$!
+exec {server_fd}<"$work/server.out"
+read -r -t 10 -u "$server_fd" line || fail "echo_server did not start"
+[ "$line" = "echoing on $TMPDIR/echo.sock (Ctrl-C stops)" ] || fail "echo_server said '$line'"
+expect 0 "$(printf 'hello\nworld')" "" "$client" echo.sock hello world
+kill -TERM "$server_pid"
+wait "$server_pid" || fail "echo_server exited $? after SIGTERM, expected 0"
+server_pid=
+[ ! -e "$TMPDIR/echo.sock" ] || fail "echo_server left its socket file"
+echo PASS

@@ -4,8 +4,8 @@
 set -uo pipefail
 server=$(realpath "$1") client=$(realpath "$2")
 work=$(mktemp -d /tmp/localsocket-examples.XXXXXX) || exit 1
-server_pid=
-trap '[ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+server_pid=  # the `timeout` process that runs the server
+trap '[ -n "$server_pid" ] && pkill -KILL -P "$server_pid"; rm -rf "$work"' EXIT
 export TMPDIR=$work/tmp
 mkdir "$TMPDIR"
 
@@ -42,7 +42,9 @@ exec {server_fd}<"$work/server.out"
 read -r -t 10 -u "$server_fd" line || fail "echo_server did not start"
 [ "$line" = "echoing on $TMPDIR/echo.sock (Ctrl-C stops)" ] || fail "echo_server said '$line'"
 expect 0 "$(printf 'hello\nworld')" "" "$client" echo.sock hello world
-kill -TERM "$server_pid"
+# SIGTERM goes to the server itself: `timeout` would pass it on twice (to the server and to
+# its process group), and the second one may land after the server's watcher is gone.
+kill -TERM "$(pgrep -P "$server_pid")" || fail "no echo_server under $server_pid"
 wait "$server_pid" || fail "echo_server exited $? after SIGTERM, expected 0"
 server_pid=
 [ ! -e "$TMPDIR/echo.sock" ] || fail "echo_server left its socket file"

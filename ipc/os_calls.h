@@ -17,7 +17,7 @@
 //   GetPeerName: getpeername  Fstat: fstat              Lstat: lstat
 //   Chmod: chmod              Link: link                Unlink: unlink
 //   Mkdtemp: mkdtemp          Rmdir: rmdir              Open: open
-//   SocketPair: socketpair
+//   SocketPair: socketpair    Flock: flock
 //
 // EINTR, in the real implementation (RealOsCalls(), ipc/posix_os_calls.h):
 //   - Recv, RecvMsg, SendMsg, Accept4 and Poll retry on EINTR and never report it. Poll retries
@@ -132,6 +132,8 @@ class OsCalls {
   virtual SysResult Open(const char* path, int flags, mode_t mode) = 0;
   // socketpair(domain, type, protocol, fds): rc 0; fds[0] and fds[1] receive the two ends.
   virtual SysResult SocketPair(int domain, int type, int protocol, int fds[2]) = 0;
+  // flock(fd, operation): rc 0. A LOCK_NB request on a lock held elsewhere fails EWOULDBLOCK.
+  virtual SysResult Flock(int fd, int operation) = 0;
 };
 
 // The real system calls (a PosixOsCalls). Never destroyed, so it may be used during static

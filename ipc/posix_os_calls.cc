@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -155,6 +156,8 @@ SysResult PosixOsCalls::Rmdir(const char* path) { return Capture(::rmdir(path));
 SysResult PosixOsCalls::Open(const char* path, int flags, mode_t mode) {
   return Capture(::open(path, flags, mode));
 }
+
+SysResult PosixOsCalls::Flock(int fd, int operation) { return Capture(::flock(fd, operation)); }
 
 SysResult PosixOsCalls::SocketPair(int domain, int type, int protocol, int fds[2]) {
   return Capture(::socketpair(domain, type, protocol, fds));

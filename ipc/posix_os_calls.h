@@ -40,6 +40,7 @@ class PosixOsCalls : public OsCalls {
   SysResult Mkdtemp(char* path_template) override;
   SysResult Rmdir(const char* path) override;
   SysResult Open(const char* path, int flags, mode_t mode) override;
+  SysResult Flock(int fd, int operation) override;
   SysResult SocketPair(int domain, int type, int protocol, int fds[2]) override;
 };
 

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -572,6 +573,22 @@ TEST_F(PosixOsCallsFsTest, ChmodAndLinkReportErrors) {
   closer_.Add(static_cast<int>(fd.rc));
   EXPECT_EQ(os_.Rmdir(file.c_str()), (SysResult{-1, ENOTDIR}));
   EXPECT_EQ(os_.Open(file.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0), (SysResult{-1, ENOTDIR}));
+}
+
+TEST_F(PosixOsCallsFsTest, FlockIsExclusiveBetweenOpenFileDescriptions) {
+  const std::string file = dir_ + "/lock";
+  const SysResult first = os_.Open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  const SysResult second = os_.Open(file.c_str(), O_RDWR | O_CLOEXEC, 0);
+  ASSERT_GE(first.rc, 0);
+  ASSERT_GE(second.rc, 0);
+  closer_.Add(static_cast<int>(first.rc));
+  closer_.Add(static_cast<int>(second.rc));
+  const int a = static_cast<int>(first.rc), b = static_cast<int>(second.rc);
+  EXPECT_EQ(os_.Flock(a, LOCK_EX | LOCK_NB), (SysResult{0, 0}));
+  EXPECT_EQ(os_.Flock(b, LOCK_EX | LOCK_NB), (SysResult{-1, EWOULDBLOCK}));
+  EXPECT_EQ(os_.Flock(a, LOCK_UN), (SysResult{0, 0}));
+  EXPECT_EQ(os_.Flock(b, LOCK_EX | LOCK_NB), (SysResult{0, 0}));
+  EXPECT_EQ(os_.Flock(-1, LOCK_EX), (SysResult{-1, EBADF}));
 }
 
 TEST_F(PosixOsCallsTest, ListenConnectAcceptAndSocketOptions) {

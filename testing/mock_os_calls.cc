@@ -39,6 +39,7 @@ MockOsCalls::MockOsCalls() {
   ON_CALL(*this, Mkdtemp(_)).WillByDefault(enosys);
   ON_CALL(*this, Rmdir(_)).WillByDefault(enosys);
   ON_CALL(*this, Open(_, _, _)).WillByDefault(enosys);
+  ON_CALL(*this, Flock(_, _)).WillByDefault(enosys);
   ON_CALL(*this, SocketPair(_, _, _, _)).WillByDefault(enosys);
 }
 

@@ -72,6 +72,7 @@ class MockOsCalls : public OsCalls {
   MOCK_METHOD(SysResult, Mkdtemp, (char* path_template), (override));
   MOCK_METHOD(SysResult, Rmdir, (const char* path), (override));
   MOCK_METHOD(SysResult, Open, (const char* path, int flags, mode_t mode), (override));
+  MOCK_METHOD(SysResult, Flock, (int fd, int operation), (override));
   MOCK_METHOD(SysResult, SocketPair, (int domain, int type, int protocol, int* fds), (override));
 };
 

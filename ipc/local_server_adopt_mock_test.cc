@@ -138,6 +138,47 @@ TEST_F(LocalServerMockTest, AdoptFlagFailureRestoresTheFlags) {
   fds_.Close()(5);  // The test's own fd.
 }
 
+TEST_F(LocalServerMockTest, AdoptNonBlockingFailureChangesNoFlag) {
+  fds_.Track(5);
+  LocalServer server(loop_, os_);
+  {
+    InSequence seq;
+    ExpectAdoptionInspects(5, "/run/x/app.sock", O_RDWR, 0);
+    // Nothing was changed, so nothing is restored: a StrictMock fails on any further fcntl.
+    EXPECT_CALL(os_, Fcntl(5, F_SETFL, O_RDWR | O_NONBLOCK)).WillOnce(FailWith(EPERM));
+  }
+  EXPECT_FALSE(server.Listen(5));
+  EXPECT_EQ(server.server_error(), Error::kUnsupportedSocketOperation);
+  EXPECT_EQ(server.error_string(),
+            "LocalServer::Listen: cannot make the descriptor non-blocking: Operation not "
+            "permitted");
+  EXPECT_FALSE(server.IsListening());
+  EXPECT_TRUE(fds_.IsOpen(5));
+  fds_.Close()(5);  // The test's own fd.
+}
+
+TEST_F(LocalServerMockTest, AdoptionTheLoopCannotWatchRestoresBothFlags) {
+  fds_.Track(5);
+  loop_.RefuseToWatch(5);
+  LocalServer server(loop_, os_);
+  {
+    InSequence seq;
+    ExpectAdoptionInspects(5, "/run/x/app.sock", O_RDWR, 0);
+    EXPECT_CALL(os_, Fcntl(5, F_SETFL, O_RDWR | O_NONBLOCK)).WillOnce(ReturnSys(0));
+    EXPECT_CALL(os_, Fcntl(5, F_SETFD, FD_CLOEXEC)).WillOnce(ReturnSys(0));
+    EXPECT_CALL(os_, Fcntl(5, F_SETFL, O_RDWR)).WillOnce(ReturnSys(0));  // Restored,
+    EXPECT_CALL(os_, Fcntl(5, F_SETFD, 0)).WillOnce(ReturnSys(0));       // both of them.
+  }
+  EXPECT_FALSE(server.Listen(5));
+  EXPECT_EQ(server.server_error(), Error::kUnknown);
+  EXPECT_EQ(server.error_string(),
+            "LocalServer::Listen: the event loop cannot watch the listening socket");
+  EXPECT_FALSE(server.IsListening());
+  EXPECT_EQ(server.socket_descriptor(), -1);
+  EXPECT_TRUE(fds_.IsOpen(5));  // Left to the caller, never closed.
+  fds_.Close()(5);              // The test's own fd.
+}
+
 }  // namespace
 }  // namespace test
 }  // namespace ipc

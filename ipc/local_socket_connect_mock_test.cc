@@ -463,6 +463,7 @@ TEST_F(AdoptionTest, RejectsWhatIsNotAConnectedUnixStreamSocketAndChangesNothing
   LocalSocket& s = NewSocket();
   EXPECT_FALSE(s.SetSocketDescriptor(-1));
   EXPECT_EQ(s.error(), Error::kUnsupportedSocketOperation);
+  EXPECT_EQ(s.error_string(), "LocalSocket::SetSocketDescriptor: invalid descriptor");
 
   EXPECT_CALL(os_, Fstat(kAdopted, _)).WillOnce(Return(SysResult{-1, EBADF}));
   EXPECT_FALSE(s.SetSocketDescriptor(kAdopted));
@@ -492,6 +493,46 @@ TEST_F(AdoptionTest, RejectsWhatIsNotAConnectedUnixStreamSocketAndChangesNothing
   EXPECT_EQ(s.socket_descriptor(), -1);
   EXPECT_THAT(events_, IsEmpty());
   EXPECT_EQ(ledger_.closed_count(), 0);  // The fd is untouched: never closed.
+}
+
+TEST_F(AdoptionTest, FlagFailuresRefuseTheDescriptorAndLeaveItOpen) {
+  LocalSocket& s = NewSocket();
+  ledger_.Track(kAdopted);
+  ExpectChecks(S_IFSOCK | 0777, AF_UNIX, SOCK_STREAM, SysResult{0, 0});
+  EXPECT_CALL(os_, Fcntl(kAdopted, F_GETFL, 0)).WillOnce(Return(SysResult{-1, EBADF}));
+  EXPECT_FALSE(s.SetSocketDescriptor(kAdopted));
+  EXPECT_EQ(s.error(), Error::kUnsupportedSocketOperation);
+  EXPECT_EQ(s.error_string(),
+            "LocalSocket::SetSocketDescriptor: cannot read the descriptor flags: Bad file "
+            "descriptor");
+
+  ExpectChecks(S_IFSOCK | 0777, AF_UNIX, SOCK_STREAM, SysResult{0, 0});
+  EXPECT_CALL(os_, Fcntl(kAdopted, F_GETFL, 0)).WillOnce(Return(SysResult{O_RDWR, 0}));
+  EXPECT_CALL(os_, Fcntl(kAdopted, F_SETFL, O_RDWR | O_NONBLOCK))
+      .WillOnce(Return(SysResult{-1, EPERM}));
+  EXPECT_FALSE(s.SetSocketDescriptor(kAdopted));
+  EXPECT_EQ(s.error(), Error::kUnsupportedSocketOperation);
+  EXPECT_EQ(s.error_string(),
+            "LocalSocket::SetSocketDescriptor: cannot make the descriptor non-blocking: "
+            "Operation not permitted");
+
+  EXPECT_EQ(s.state(), State::kUnconnected);
+  EXPECT_EQ(s.socket_descriptor(), -1);
+  EXPECT_THAT(events_, IsEmpty());
+  EXPECT_TRUE(ledger_.IsOpen(kAdopted));  // Still the caller's.
+  socket_.reset();
+  EXPECT_TRUE(ledger_.IsOpen(kAdopted));
+  ledger_.Close()(kAdopted);
+}
+
+TEST_F(AdoptionTest, AnAlreadyNonBlockingDescriptorKeepsItsFlags) {
+  LocalSocket& s = NewSocket();
+  ledger_.Track(kAdopted);
+  ExpectChecks(S_IFSOCK | 0777, AF_UNIX, SOCK_STREAM, SysResult{0, 0});
+  // No F_SETFL: a StrictMock fails on any further fcntl.
+  EXPECT_CALL(os_, Fcntl(kAdopted, F_GETFL, 0)).WillOnce(Return(SysResult{O_RDWR | O_NONBLOCK, 0}));
+  EXPECT_TRUE(s.SetSocketDescriptor(kAdopted));
+  EXPECT_EQ(s.socket_descriptor(), kAdopted);
 }
 
 }  // namespace

@@ -167,7 +167,7 @@ void FakeEventLoop::RaiseSignal(int signo) {
 std::unique_ptr<FdWatcher> FakeEventLoop::WatchFd(int fd, uint32_t io_events,
                                                   std::function<void(uint32_t)> on_ready) {
   DcheckOnLoopThread("EventLoop::WatchFd");
-  if (fd < 0) return nullptr;
+  if (fd < 0 || refused_fds_.count(fd) != 0) return nullptr;
   return std::make_unique<internal::FakeFdWatcher>(this, next_watcher_id_++, fd, io_events,
                                                    std::move(on_ready));
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "eventloop/event_loop.h"
 #include "eventloop/loop_base.h"
@@ -59,13 +60,17 @@ class FakeEventLoop : private internal::FakeClockHolder, public internal::LoopBa
   uint32_t WatchedEvents(int fd) const;
   // Delivers `signo` to its watchers at step 1 of the next iteration.
   void RaiseSignal(int signo);
+  // From now on WatchFd(fd, ...) returns nullptr, as a real loop does for an fd it cannot
+  // watch (e.g. when the kernel refuses it), so a test can reach the code's refusal paths.
+  void RefuseToWatch(int fd) { refused_fds_.insert(fd); }
 
   FakeClock& fake_clock() {
     DcheckOnLoopThread("FakeEventLoop::fake_clock");
     return owned_clock;
   }
 
-  // Accepts any fd >= 0 without checking it: fds here are just numbers.
+  // Accepts any fd >= 0 without checking it (fds here are just numbers), except those passed
+  // to RefuseToWatch.
   std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t io_events,
                                      std::function<void(uint32_t ready)> on_ready) override;
   // Accepts any valid signal number; there is no one-loop-per-process limit here.
@@ -96,6 +101,7 @@ class FakeEventLoop : private internal::FakeClockHolder, public internal::LoopBa
   std::map<uint64_t, internal::FakeFdWatcher*> fd_watchers_;          // In creation order.
   std::map<uint64_t, internal::FakeSignalWatcher*> signal_watchers_;  // In creation order.
   std::map<int, uint32_t> fd_readiness_;
+  std::set<int> refused_fds_;
   std::deque<int> raised_signals_;
 };
 

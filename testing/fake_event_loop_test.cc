@@ -274,6 +274,14 @@ TEST_F(FakeEventLoopTest, WatchFdAcceptsAnyNonNegativeNumber) {
 // ---------------------------------------------------------------------------------------------
 // Raised signals.
 
+TEST_F(FakeEventLoopTest, RefuseToWatchMakesWatchFdFailForThatFdOnly) {
+  loop_.RefuseToWatch(7);
+  EXPECT_EQ(loop_.WatchFd(7, kReadable, [](uint32_t) {}), nullptr);
+  EXPECT_EQ(loop_.WatchFd(-1, kReadable, [](uint32_t) {}), nullptr);
+  EXPECT_NE(loop_.WatchFd(8, kReadable, [](uint32_t) {}), nullptr);
+  EXPECT_EQ(loop_.WatchedEvents(7), kNoEvents);
+}
+
 TEST_F(FakeEventLoopTest, RaiseSignalDeliversToThatSignalsWatchersOnTheNextIteration) {
   std::vector<std::string> events;
   auto usr1a = loop_.WatchSignal(SIGUSR1, [&] { events.push_back("usr1 a"); });

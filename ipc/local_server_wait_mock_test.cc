@@ -133,6 +133,18 @@ TEST_F(LocalServerMockTest, WaitPollErrorSetsTheErrorAndKeepsListening) {
   ExpectCloseAndUnlink();
 }
 
+TEST_F(LocalServerMockTest, WaitPollErrnosOtherThanResourcesAreUnknown) {
+  LocalServer server(loop_, os_);
+  ListenAtPath(server);
+  EXPECT_CALL(os_, Poll(_, 1, 100)).WillOnce(FailWith(EINVAL));
+  EXPECT_FALSE(server.WaitForNewConnection(100));
+  EXPECT_EQ(server.server_error(), Error::kUnknown);
+  EXPECT_EQ(server.error_string(),
+            "LocalServer::WaitForNewConnection: unknown error: Invalid argument");
+  EXPECT_TRUE(server.IsListening());
+  ExpectCloseAndUnlink();
+}
+
 TEST_F(LocalServerMockTest, WaitAcceptFailureEmitsAndPauses) {
   LocalServer server(loop_, os_);
   ListenAtPath(server);

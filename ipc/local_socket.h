@@ -41,6 +41,8 @@
 //             kSocketAccess; anything else -> kUnsupportedSocketOperation.
 //   send/recv: EPIPE, ECONNRESET, EOF -> kPeerClosed; ETIMEDOUT -> kSocketTimeout; ENOBUFS,
 //             ENOMEM -> kSocketResource; EMSGSIZE -> kDatagramTooLarge; else kConnection.
+//   poll() in a wait: ENOMEM -> kSocketResource; anything else -> kUnknown. The wait returns
+//             false without emitting; the connection and its state are left alone.
 //
 // Re-entrancy: any slot may destroy the socket (the emitter then touches nothing), or start a
 // new operation on it (Abort, Close, DisconnectFromServer, ConnectToServer,

@@ -170,13 +170,50 @@ TEST_F(LocalSocketMockTest, WaitForDisconnectedTimesOut) {
   EXPECT_THAT(events_, IsEmpty());
 }
 
-TEST_F(LocalSocketMockTest, APollFailureEndsTheWaitWithAnError) {
+struct PollFailure {
+  int err;
+  Error error;
+  const char* text;
+};
+
+class PollFailureTest : public LocalSocketMockTest,
+                        public ::testing::WithParamInterface<PollFailure> {};
+
+TEST_P(PollFailureTest, EndsTheWaitWithTheMappedErrorAndLeavesTheConnection) {
+  const PollFailure c = GetParam();
   LocalSocket& s = ConnectedSocket();
-  EXPECT_CALL(os_, Poll(_, 1, 10)).WillOnce(Return(SysResult{-1, ENOMEM}));
+  EXPECT_CALL(os_, Poll(PollsFdFor(POLLIN), 1, 10)).WillOnce(Return(SysResult{-1, c.err}));
   EXPECT_FALSE(s.WaitForReadyRead(10));
-  EXPECT_EQ(s.error(), Error::kSocketResource);
+  EXPECT_EQ(s.error(), c.error);
+  EXPECT_EQ(s.error_string(), std::string("LocalSocket::WaitForReadyRead: ") + c.text);
   EXPECT_EQ(s.state(), State::kConnected);
+  EXPECT_THAT(events_, IsEmpty());
 }
+
+// In the backoff sleep of a full backlog, WaitForConnected polls no fd; a failure of that
+// poll ends the wait, and the connect attempt goes on.
+TEST_P(PollFailureTest, EndsWaitForConnectedInTheBackoffSleep) {
+  const PollFailure c = GetParam();
+  LocalSocket& s = NewSocket();
+  EXPECT_CALL(os_, Socket(_, _, _)).WillOnce(ledger_.Open());
+  EXPECT_CALL(os_, Connect(kFd, _, _)).WillOnce(Return(SysResult{-1, EAGAIN}));
+  s.ConnectToServer("/srv");
+  events_.clear();
+  EXPECT_CALL(os_, Poll(nullptr, 0, 1)).WillOnce(Return(SysResult{-1, c.err}));
+  EXPECT_FALSE(s.WaitForConnected(1000));
+  EXPECT_EQ(s.error(), c.error);
+  EXPECT_EQ(s.error_string(), std::string("LocalSocket::WaitForConnected: ") + c.text);
+  EXPECT_EQ(s.state(), State::kConnecting);
+  EXPECT_THAT(events_, IsEmpty());
+  s.Abort();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errnos, PollFailureTest,
+    ::testing::Values(PollFailure{ENOMEM, Error::kSocketResource,
+                                  "out of resources: Cannot allocate memory"},
+                      PollFailure{EINVAL, Error::kUnknown, "unknown error: Invalid argument"},
+                      PollFailure{EFAULT, Error::kUnknown, "unknown error: Bad address"}));
 
 // WaitForConnected on a full backlog sleeps until the next backoff retry (never polls the
 // connecting fd, which would spin).

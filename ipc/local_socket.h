@@ -156,16 +156,18 @@ class LocalSocket : public LocalSocketTypes {
   int64_t Write(std::string_view data);
   // Reads up to `max_size` buffered bytes. Returns the count; 0 when nothing is buffered on a
   // connected socket; -1 when nothing is buffered and the connection is gone, or on misuse
-  // (not open, write-only, negative size: kOperation).
+  // (not open, write-only, negative size, null `data` with a positive size: kOperation).
+  // Misuse consumes nothing.
   int64_t Read(char* data, int64_t max_size);
-  // Up to `max_size` buffered bytes ("" when none, or on misuse: kOperation).
+  // Up to `max_size` buffered bytes ("" when none, or on misuse: kOperation, as above).
   std::string Read(int64_t max_size);
   // Everything buffered ("" when none, or on misuse: kOperation).
   std::string ReadAll();
   // Reads up to and including the next '\n', at most `max_size` bytes (0 = no limit); without
-  // a newline, what is buffered (up to `max_size`).
+  // a newline, what is buffered (up to `max_size`). "" and kOperation on misuse, as Read.
   std::string ReadLine(int64_t max_size = 0);
-  // Like Read without consuming.
+  // Like Read without consuming; "" when not open for reading or for a negative size (a const
+  // call: error() is left alone).
   std::string Peek(int64_t max_size) const;
   // Discards up to `max_size` buffered bytes without copying them; returns what Read(buf,
   // max_size) would: the count, 0 when nothing is buffered on a connected socket, -1 when

@@ -149,7 +149,10 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   void ScheduleFlush();
   void AfterRead();
   void UpdateInterest();
+  // True if the socket is open for reading; else sets kOperation for `call`.
   bool Readable(ApiCall call);
+  // Readable(call), and `max_size` is not negative (else kOperation, "negative size").
+  bool ReadableFor(ApiCall call, int64_t max_size);
   bool DiscardsInput() const { return (open_mode_ & kReadOnly) == 0; }
 
   std::unique_ptr<eventloop::FdWatcher> watcher_;

@@ -34,9 +34,16 @@ bool LocalSocket::Impl::Readable(ApiCall call) {
   return false;
 }
 
+bool LocalSocket::Impl::ReadableFor(ApiCall call, int64_t max_size) {
+  if (!Readable(call)) return false;
+  if (max_size >= 0) return true;
+  SetError(Error::kOperation, FormatError(call, "negative size"));
+  return false;
+}
+
 int64_t LocalSocket::Impl::Read(char* data, int64_t max_size) {
-  if (!Readable(ApiCall::kSocketRead)) return -1;
-  if (max_size < 0 || (data == nullptr && max_size > 0)) {
+  if (!ReadableFor(ApiCall::kSocketRead, max_size)) return -1;
+  if (data == nullptr && max_size > 0) {
     SetError(Error::kOperation, FormatError(ApiCall::kSocketRead, "invalid buffer"));
     return -1;
   }
@@ -48,7 +55,7 @@ int64_t LocalSocket::Impl::Read(char* data, int64_t max_size) {
 }
 
 std::string LocalSocket::Impl::Read(int64_t max_size) {
-  if (!Readable(ApiCall::kSocketRead) || max_size <= 0) return {};
+  if (!ReadableFor(ApiCall::kSocketRead, max_size)) return {};
   internal::ByteBuffer& buffer = channel_.read_buffer();
   std::string out(std::min<size_t>(static_cast<size_t>(max_size), buffer.size()), '\0');
   buffer.Read(out.data(), out.size());
@@ -66,7 +73,7 @@ std::string LocalSocket::Impl::ReadAll() {
 }
 
 std::string LocalSocket::Impl::ReadLine(int64_t max_size) {
-  if (!Readable(ApiCall::kSocketReadLine) || max_size < 0) return {};
+  if (!ReadableFor(ApiCall::kSocketReadLine, max_size)) return {};
   internal::ByteBuffer& buffer = channel_.read_buffer();
   const size_t limit = max_size == 0 ? buffer.size() : std::min<size_t>(max_size, buffer.size());
   const size_t newline = buffer.Find('\n', limit);
@@ -85,11 +92,7 @@ std::string LocalSocket::Impl::Peek(int64_t max_size) const {
 }
 
 int64_t LocalSocket::Impl::Skip(int64_t max_size) {
-  if (!Readable(ApiCall::kSocketSkip)) return -1;
-  if (max_size < 0) {
-    SetError(Error::kOperation, FormatError(ApiCall::kSocketSkip, "negative size"));
-    return -1;
-  }
+  if (!ReadableFor(ApiCall::kSocketSkip, max_size)) return -1;
   internal::ByteBuffer& buffer = channel_.read_buffer();
   if (buffer.empty()) return IsValid() ? 0 : -1;  // -1: end of data, as Read.
   const size_t n = std::min(buffer.size(), static_cast<size_t>(max_size));

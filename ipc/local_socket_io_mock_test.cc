@@ -40,6 +40,30 @@ TEST_F(LocalSocketMockTest, ReadableDeliversDataAndReadyRead) {
   EXPECT_EQ(s.error(), Error::kOperation);
 }
 
+TEST_F(LocalSocketMockTest, NegativeSizesAndNullBuffersAreRefusedAndConsumeNothing) {
+  LocalSocket& s = ConnectedSocket();
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(DeliverOnce("hello"));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  char buffer[8];
+  EXPECT_EQ(s.Read(buffer, -1), -1);
+  EXPECT_EQ(s.error(), Error::kOperation);
+  EXPECT_EQ(s.error_string(), "LocalSocket::Read: negative size");
+  EXPECT_EQ(s.Read(nullptr, 1), -1);
+  EXPECT_EQ(s.error_string(), "LocalSocket::Read: invalid buffer");
+  EXPECT_EQ(s.Read(nullptr, 0), 0);
+  EXPECT_EQ(s.Read(-1), "");
+  EXPECT_EQ(s.error_string(), "LocalSocket::Read: negative size");
+  EXPECT_EQ(s.ReadLine(-1), "");
+  EXPECT_EQ(s.error_string(), "LocalSocket::ReadLine: negative size");
+  EXPECT_EQ(s.Peek(-1), "");
+  EXPECT_EQ(s.Read(0), "");
+  EXPECT_EQ(s.Peek(0), "");
+  EXPECT_EQ(s.BytesAvailable(), 5);
+  EXPECT_EQ(s.ReadAll(), "hello");
+  EXPECT_THAT(events_, ElementsAre("ready_read"));
+}
+
 TEST_F(LocalSocketMockTest, AFullReadBufferPausesReadingUntilDrained) {
   LocalSocket& s = ConnectedSocket();
   s.SetReadBufferSize(4);

@@ -300,14 +300,6 @@ TEST_F(LocalSocketMockTest, AWaitReturnsFalseWhenASlotDestroysTheSocket) {
   EXPECT_FALSE(ledger_.IsOpen(kFd));
 }
 
-}  // namespace
-}  // namespace test
-}  // namespace ipc
-
-namespace ipc {
-namespace test {
-namespace {
-
 TEST_F(LocalSocketMockTest, PollNvalEndsTheConnectionInsteadOfSpinning) {
   LocalSocket& s = ConnectedSocket();
   EXPECT_CALL(os_, Poll(_, 1, 500)).WillOnce(PollReady(kFd, POLLNVAL));
@@ -367,6 +359,38 @@ TEST_F(LocalSocketMockTest, WaitedInProgressConnectHonoursTheConnectTimeout) {
   s.ConnectToServer("/srv");
   EXPECT_CALL(os_, Poll(PollsFdFor(POLLOUT), 1, 5)).WillOnce(PollSleeps());
   EXPECT_FALSE(s.WaitForConnected(-1));
+  EXPECT_THAT(events_,
+              ElementsAre("state:kConnecting", "error:kSocketTimeout", "state:kUnconnected"));
+}
+
+TEST_F(LocalSocketMockTest, WaitForReadyReadIsFalseWhenThePendingConnectFails) {
+  LocalSocket& s = NewSocket();
+  ExpectSocketAndConnect(SysResult{-1, EINPROGRESS});
+  s.ConnectToServer("/srv");
+  EXPECT_CALL(os_, Poll(PollsFdFor(POLLOUT), 1, 1000)).WillOnce(PollReady(kFd, POLLOUT));
+  // Writable: connect() again tells the outcome.
+  EXPECT_CALL(os_, Connect(kFd, _, _)).WillOnce(Return(SysResult{-1, ECONNREFUSED}));
+  EXPECT_FALSE(s.WaitForReadyRead(1000));
+  EXPECT_EQ(s.error(), Error::kConnectionRefused);
+  EXPECT_EQ(s.error_string(),
+            "LocalSocket::ConnectToServer: connection refused: Connection refused");
+  EXPECT_EQ(s.state(), State::kUnconnected);
+  EXPECT_THAT(events_,
+              ElementsAre("state:kConnecting", "error:kConnectionRefused", "state:kUnconnected"));
+}
+
+TEST_F(LocalSocketMockTest, WaitForReadyReadIsFalseWhenThePendingConnectTimesOut) {
+  LocalSocket& s = NewSocket();
+  s.SetConnectTimeout(5);
+  EXPECT_CALL(os_, Socket(_, _, _)).WillOnce(ledger_.Open());
+  EXPECT_CALL(os_, Connect(kFd, _, _)).WillRepeatedly(Return(SysResult{-1, EAGAIN}));
+  EXPECT_CALL(os_, Poll(nullptr, 0, _)).WillRepeatedly(PollSleeps());
+  s.ConnectToServer("/srv");
+  EXPECT_FALSE(s.WaitForReadyRead(1000));
+  EXPECT_EQ(s.error(), Error::kSocketTimeout);
+  EXPECT_EQ(s.error_string(),
+            "LocalSocket::ConnectToServer: connect timed out (server backlog full)");
+  EXPECT_EQ(s.state(), State::kUnconnected);
   EXPECT_THAT(events_,
               ElementsAre("state:kConnecting", "error:kSocketTimeout", "state:kUnconnected"));
 }

@@ -90,6 +90,53 @@ TEST(ByteBufferTest, GatherFrontRespectsIovAndByteLimits) {
   EXPECT_EQ(Gathered(buffer, 16, 0), "");
 }
 
+size_t IovecCount(const ByteBuffer& buffer) {
+  iovec iov[16];
+  return buffer.GatherFront(iov, 16, buffer.size());
+}
+
+TEST(ByteBufferTest, AppendFillsTheLastBlockBeforeAddingOne) {
+  ByteBuffer buffer;
+  for (int i = 0; i < 51; ++i) buffer.Append("0123456789");
+  buffer.Append("xy");  // Exactly fills the small block.
+  ASSERT_EQ(buffer.size(), kSmallBlockSize);
+  EXPECT_EQ(IovecCount(buffer), 1u);
+  buffer.Append("z");  // No room left: a second block.
+  EXPECT_EQ(IovecCount(buffer), 2u);
+  EXPECT_EQ(buffer.FrontBlock().size(), kSmallBlockSize);
+  // Fill the second (large) block to the last byte in pieces, then overflow it by one.
+  const std::string piece(1000, 'w');
+  size_t left = ByteBuffer::kBlockSize - 1;
+  for (; left >= piece.size(); left -= piece.size()) buffer.Append(piece);
+  buffer.Append(std::string(left, 'w'));
+  EXPECT_EQ(IovecCount(buffer), 2u);
+  buffer.Append("!");
+  EXPECT_EQ(IovecCount(buffer), 3u);
+  EXPECT_EQ(buffer.size(), kSmallBlockSize + ByteBuffer::kBlockSize + 1);
+}
+
+TEST(ByteBufferTest, AnEmptiedBlockIsReleasedAtOnceAndAPartlyReadOneIsKept) {
+  ByteBuffer buffer;
+  buffer.Append(std::string(ByteBuffer::kBlockSize, 'a'));  // A large block, full.
+  buffer.Append("bcd");  // A second block, large too (the buffer holds more than a small one).
+  const char* large = buffer.FrontBlock().data();
+  buffer.Consume(ByteBuffer::kBlockSize - 1);
+  EXPECT_EQ(buffer.FrontBlock(), "a");
+  EXPECT_EQ(buffer.FrontBlock().data(), large + ByteBuffer::kBlockSize - 1);  // Kept.
+  buffer.Consume(1);
+  EXPECT_EQ(buffer.FrontBlock(), "bcd");
+  // The emptied block went back to this thread's spares: the next allocation reuses it.
+  char* reused = AllocateBlock(kLargeBlockSize);
+  EXPECT_EQ(reused, large);
+  FreeBlock(reused, kLargeBlockSize);
+  const char* second = buffer.FrontBlock().data();
+  EXPECT_EQ(ReadAllFrom(buffer), "bcd");
+  EXPECT_EQ(buffer.FrontBlock(), "");  // An empty buffer holds no block.
+  reused = AllocateBlock(kLargeBlockSize);
+  EXPECT_EQ(reused, second);
+  FreeBlock(reused, kLargeBlockSize);
+}
+
 TEST(ByteBufferTest, FindHonoursLimitAndBlockBoundaries) {
   ByteBuffer buffer;
   buffer.Append(std::string(ByteBuffer::kBlockSize - 1, 'x'));

@@ -61,6 +61,8 @@ TEST_F(LocalServerMockTest, SettersValidate) {
   server.SetListenBacklogSize(7);
   server.SetListenBacklogSize(-3);
   EXPECT_EQ(server.listen_backlog_size(), 7);
+  server.SetListenBacklogSize(0);  // Valid: listen(2) then queues at least one connection.
+  EXPECT_EQ(server.listen_backlog_size(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,6 +31,10 @@ bool LocalServer::Listen(int socket_descriptor) {
   CHECK_THREAD("LocalServer::Listen");
   return impl_->Listen(socket_descriptor);
 }
+bool LocalServer::ListenInherited(std::string_view name) {
+  CHECK_THREAD("LocalServer::ListenInherited");
+  return impl_->ListenInherited(name);
+}
 void LocalServer::Close() {
   CHECK_THREAD("LocalServer::Close");
   impl_->Close();

@@ -136,6 +136,20 @@ class LocalServer : public LocalServerTypes {
   // basename and full_server_name() the path, or both the abstract name (then socket_options()
   // gains kAbstractNamespace, else loses it). It never unlinks the path. Emits nothing.
   bool Listen(int socket_descriptor);
+  // Socket activation (systemd and compatible service managers): adopts a listening socket
+  // the service manager passed (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES; fds from 3): the one
+  // named `name`, or with an empty `name` the only one. The variables are parsed once per
+  // process, at the first call, and then unset whatever the outcome (child processes do not
+  // inherit them), so several servers can take several named sockets. Refusals return false
+  // and leave the fd open (inherited fds no call takes belong to the process):
+  //   kServerNotFound: the variables are absent or malformed, LISTEN_PID is another process,
+  //     no fd has that name or it was already taken, or several fds and no name;
+  //   kUnsupportedSocketOperation: the fd is not a listening AF_UNIX stream socket;
+  //   kOperation: already listening.
+  // Each refusal has its own error_string(). On success it behaves as Listen(int): the fd
+  // becomes close-on-exec and non-blocking, the names come from getsockname, and the path is
+  // never unlinked. Thread-safe against calls on other servers (the parse is shared).
+  bool ListenInherited(std::string_view name = {});
   // No-op when not listening. Otherwise destroys the pending (not yet taken) sockets, removes
   // the socket file if it is still the one this server created, closes the listening fd, and
   // clears the names and the error. Sockets already taken are unaffected. Emits nothing.

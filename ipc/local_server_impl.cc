@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "ipc/inherited_sockets.h"
 #include "ipc/local_server_adopt.h"
 #include "ipc/local_server_bind.h"
 #include "ipc/os_fd.h"
@@ -50,7 +51,7 @@ void LocalServer::Impl::ClearError() {
 // Listening.
 
 bool LocalServer::Impl::Listen(std::string_view name) {
-  if (Inert() || RefuseWhileListening()) return false;
+  if (Inert() || RefuseWhileListening(ApiCall::kServerListen)) return false;
   const bool abstract = (options_ & kAbstractNamespace) != 0;
   internal::ResolvedName resolved;
   if (const internal::NameError name_error = internal::ResolveServerName(name, abstract, &resolved);
@@ -69,21 +70,38 @@ bool LocalServer::Impl::Listen(std::string_view name) {
     return false;
   }
   // On failure `created.socket` closes: the file it created is unlinked, then the fd closed.
-  if (!StartAccepting(created.socket.fd())) return false;
+  if (!StartAccepting(created.socket.fd(), ApiCall::kServerListen)) return false;
   listening_ = std::move(created.socket);
   Listening(std::string(name), resolved.full_name, abstract);
   return true;
 }
 
 bool LocalServer::Impl::Listen(int fd) {
-  if (Inert() || RefuseWhileListening()) return false;
-  internal::ListenerAdoption adoption = internal::ListenerAdoption::Prepare(os_, fd);
-  if (const internal::FdRejection& rejection = adoption.rejection()) {
-    SetError(Error::kUnsupportedSocketOperation,
-             FormatError(ApiCall::kServerListen, rejection.cause, rejection.err));
+  if (Inert() || RefuseWhileListening(ApiCall::kServerListen)) return false;
+  return AdoptListeningSocket(fd, ApiCall::kServerListen);
+}
+
+bool LocalServer::Impl::ListenInherited(std::string_view name) {
+  constexpr ApiCall kCall = ApiCall::kServerListenInherited;
+  if (Inert() || RefuseWhileListening(kCall)) return false;
+  internal::InheritedSockets& inherited = internal::InheritedSockets::ForThisProcess();
+  const internal::InheritedSockets::Claimed claimed = inherited.Claim(name);
+  if (claimed.fd < 0) {
+    SetError(Error::kServerNotFound, FormatError(kCall, claimed.refusal));
     return false;
   }
-  if (!StartAccepting(fd)) {
+  if (AdoptListeningSocket(claimed.fd, kCall)) return true;
+  inherited.Unclaim(claimed.fd);  // Refused: another call may still take it.
+  return false;
+}
+
+bool LocalServer::Impl::AdoptListeningSocket(int fd, ApiCall call) {
+  internal::ListenerAdoption adoption = internal::ListenerAdoption::Prepare(os_, fd);
+  if (const internal::FdRejection& rejection = adoption.rejection()) {
+    SetError(Error::kUnsupportedSocketOperation, FormatError(call, rejection.cause, rejection.err));
+    return false;
+  }
+  if (!StartAccepting(fd, call)) {
     adoption.RestoreFlags();  // A refused fd is left as it was.
     return false;
   }
@@ -96,16 +114,15 @@ bool LocalServer::Impl::Listen(int fd) {
   return true;
 }
 
-bool LocalServer::Impl::RefuseWhileListening() {
+bool LocalServer::Impl::RefuseWhileListening(ApiCall call) {
   if (!IsListening()) return false;
-  SetError(Error::kOperation, FormatError(ApiCall::kServerListen, "already listening"));
+  SetError(Error::kOperation, FormatError(call, "already listening"));
   return true;
 }
 
-bool LocalServer::Impl::StartAccepting(int fd) {
+bool LocalServer::Impl::StartAccepting(int fd, ApiCall call) {
   if (acceptor_.Start(fd)) return true;
-  SetError(Error::kUnknown,
-           FormatError(ApiCall::kServerListen, "the event loop cannot watch the listening socket"));
+  SetError(Error::kUnknown, FormatError(call, "the event loop cannot watch the listening socket"));
   return false;
 }
 

@@ -46,6 +46,7 @@ class LocalServer::Impl {
   // The public API (local_server.h).
   bool Listen(std::string_view name);
   bool Listen(int fd);
+  bool ListenInherited(std::string_view name);
   bool WaitForNewConnection(int msecs, bool* timed_out);
   void Close();
 
@@ -68,10 +69,13 @@ class LocalServer::Impl {
  private:
   // True once the loop is gone: Listen and WaitForNewConnection then do nothing.
   bool Inert() const { return loop_link_.LoopGone(); }
-  // Listen while listening: sets kOperation and returns true.
-  bool RefuseWhileListening();
-  // Has the acceptor watch `fd`. On failure sets the error and leaves the fd alone.
-  bool StartAccepting(int fd);
+  // Listen while listening: sets kOperation (for `call`) and returns true.
+  bool RefuseWhileListening(ApiCall call);
+  // Listen(int) for `call`: adopts the listening socket `fd` or refuses it, leaving it alone.
+  bool AdoptListeningSocket(int fd, ApiCall call);
+  // Has the acceptor watch `fd`. On failure sets the error (for `call`) and leaves the fd
+  // alone.
+  bool StartAccepting(int fd, ApiCall call);
   // The shared tail of both Listen overloads, once listening_ holds the socket.
   void Listening(std::string server_name, std::string full_name, bool abstract);
 

@@ -143,6 +143,8 @@ const char* ApiCallName(ApiCall call) {
       return "LocalSocket::WaitForDisconnected";
     case ApiCall::kServerListen:
       return "LocalServer::Listen";
+    case ApiCall::kServerListenInherited:
+      return "LocalServer::ListenInherited";
     case ApiCall::kServerAccept:
       return "LocalServer::Accept";
     case ApiCall::kServerWaitForNewConnection:

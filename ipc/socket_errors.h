@@ -43,6 +43,7 @@ enum class ApiCall : uint8_t {
   kSocketWaitForBytesWritten,
   kSocketWaitForDisconnected,
   kServerListen,
+  kServerListenInherited,
   kServerAccept,
   kServerWaitForNewConnection,
 };

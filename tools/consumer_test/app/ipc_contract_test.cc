@@ -155,6 +155,8 @@ static_assert(
           bool (LocalServer::*)(std::string_view)>);
 static_assert(kSame<decltype(static_cast<bool (LocalServer::*)(int)>(&LocalServer::Listen)),
                     bool (LocalServer::*)(int)>);
+static_assert(
+    kSame<decltype(&LocalServer::ListenInherited), bool (LocalServer::*)(std::string_view)>);
 static_assert(kSame<decltype(&LocalServer::Close), void (LocalServer::*)()>);
 static_assert(kSame<decltype(&LocalServer::IsListening), bool (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::server_name), std::string (LocalServer::*)() const>);

@@ -1,5 +1,7 @@
 // A minimal echo server: `echo_server NAME` listens on NAME ($TMPDIR/NAME for a relative
-// name), echoes every byte back, and quits on SIGINT or SIGTERM.
+// name), echoes every byte back, and quits on SIGINT or SIGTERM. `echo_server --inherited`
+// serves the socket a service manager passed instead (socket activation; see
+// tools/examples/systemd/).
 #include <signal.h>
 
 #include <cstdio>
@@ -12,9 +14,10 @@
 #include "ipc/local_socket.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2 || argv[1][0] == '-') {
+  const bool inherited = argc == 2 && std::strcmp(argv[1], "--inherited") == 0;
+  if (argc != 2 || (argv[1][0] == '-' && !inherited)) {
     const bool help = argc == 2 && std::strcmp(argv[1], "--help") == 0;
-    std::fputs("usage: echo_server NAME\n", help ? stdout : stderr);
+    std::fputs("usage: echo_server NAME | echo_server --inherited\n", help ? stdout : stderr);
     return help ? 0 : 2;
   }
   eventloop::LibeventLoop loop;
@@ -33,7 +36,7 @@ int main(int argc, char** argv) {
   server.error_occurred.Connect([&](ipc::LocalSocket::Error) {
     std::fprintf(stderr, "%s (still listening)\n", server.error_string().c_str());
   });
-  if (!server.Listen(argv[1])) {
+  if (!(inherited ? server.ListenInherited() : server.Listen(argv[1]))) {
     std::fprintf(stderr, "%s\n", server.error_string().c_str());
     return 1;
   }

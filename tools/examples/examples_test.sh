@@ -25,10 +25,10 @@ expect() {
   [ "$(cat "$work/err")" = "$err" ] || fail "$* said '$(cat "$work/err")', expected '$err'"
 }
 
-expect 0 "usage: echo_server NAME" "" "$server" --help
-expect 2 "" "usage: echo_server NAME" "$server"
-expect 2 "" "usage: echo_server NAME" "$server" --port
-expect 2 "" "usage: echo_server NAME" "$server" a b
+expect 0 "usage: echo_server NAME | echo_server --inherited" "" "$server" --help
+expect 2 "" "usage: echo_server NAME | echo_server --inherited" "$server"
+expect 2 "" "usage: echo_server NAME | echo_server --inherited" "$server" --port
+expect 2 "" "usage: echo_server NAME | echo_server --inherited" "$server" a b
 expect 0 "usage: echo_client NAME TEXT..." "" "$client" --help
 expect 2 "" "usage: echo_client NAME TEXT..." "$client" name
 expect 2 "" "usage: echo_client NAME TEXT..." "$client" --help x
@@ -48,4 +48,23 @@ kill -TERM "$(pgrep -P "$server_pid")" || fail "no echo_server under $server_pid
 wait "$server_pid" || fail "echo_server exited $? after SIGTERM, expected 0"
 server_pid=
 [ ! -e "$TMPDIR/echo.sock" ] || fail "echo_server left its socket file"
+# Socket activation: systemd-socket-activate listens, and on the first connection starts the
+# server with the socket (the server's process replaces the activator's).
+if command -v systemd-socket-activate >/dev/null; then
+  rm -f "$work/server.out" && mkfifo "$work/server.out" "$work/activator.err"
+  timeout 60 systemd-socket-activate -l "$TMPDIR/activated.sock" "$server" --inherited \
+    >"$work/server.out" 2>"$work/activator.err" &
+  server_pid=$!
+  exec {server_fd}<"$work/server.out" {activator_fd}<"$work/activator.err"  # Its open order.
+  read -r -t 10 -u "$activator_fd" line || fail "systemd-socket-activate did not start"
+  [[ $line == "Listening on $TMPDIR/activated.sock"* ]] || fail "activator said '$line'"
+  expect 0 "activated" "" "$client" "$TMPDIR/activated.sock" activated
+  read -r -t 10 -u "$server_fd" line || fail "the activated echo_server said nothing"
+  [ "$line" = "echoing on $TMPDIR/activated.sock (Ctrl-C stops)" ] || fail "activated: '$line'"
+  kill -TERM "$(pgrep -P "$server_pid")" || fail "no activated echo_server under $server_pid"
+  wait "$server_pid" || fail "activated echo_server exited $? after SIGTERM, expected 0"
+  server_pid=
+else
+  echo "SKIP: socket activation (systemd-socket-activate is not installed)"
+fi
 echo PASS

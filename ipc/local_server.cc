@@ -81,6 +81,11 @@ int LocalServer::max_pending_connections() const {
   return impl_->acceptor_.max_pending();
 }
 
+void LocalServer::SetPeerFilter(std::function<bool(const PeerCredentials&)> filter) {
+  CHECK_THREAD("LocalServer::SetPeerFilter");
+  impl_->SetPeerFilter(std::move(filter));
+}
+
 void LocalServer::SetListenBacklogSize(int n) {
   CHECK_THREAD("LocalServer::SetListenBacklogSize");
 

@@ -172,6 +172,13 @@ class LocalServer : public LocalServerTypes {
   // negative n is ignored.
   void SetMaxPendingConnections(int n);
   int max_pending_connections() const;
+  // Decides each accepted connection before it is queued: `filter` gets the peer's credentials
+  // and returns true to admit it. A rejected connection, or one whose credentials the kernel
+  // cannot tell, is closed at once: it is never announced and never takes a place in the
+  // pending queue. An empty filter (the default) admits every connection. The filter runs on
+  // the server's thread, inside the loop or WaitForNewConnection; it may close or destroy the
+  // server, or replace the filter.
+  void SetPeerFilter(std::function<bool(const PeerCredentials&)> filter);
   // The listen(2) backlog used by the next Listen (default 50). A negative n is ignored.
   void SetListenBacklogSize(int n);
   int listen_backlog_size() const;

@@ -10,6 +10,7 @@
 #include "ipc/local_server_bind.h"
 #include "ipc/os_fd.h"
 #include "ipc/server_name.h"
+#include "ipc/unix_socket_check.h"
 #include "ipc/wait_deadline.h"
 
 namespace ipc {
@@ -154,6 +155,7 @@ void LocalServer::Impl::AcceptLoop() {
   const uint64_t generation = generation_;
   for (int i = 0; i < kMaxAcceptsPerWakeUp && acceptor_.CanAccept(); ++i) {
     const AcceptOutcome outcome = AcceptOne(ApiCall::kServerAccept);
+    if (!life.alive() || generation_ != generation) return;  // A peer filter closed the server.
     if (outcome == AcceptOutcome::kNoneReady) break;
     if (outcome == AcceptOutcome::kSkipped) continue;
     if (outcome == AcceptOutcome::kFailed) {
@@ -173,11 +175,34 @@ LocalServer::Impl::AcceptOutcome LocalServer::Impl::AcceptOne(ApiCall call) {
     SetError(error, FormatError(call, ErrorCause(error), accepted.err));
   }
   if (accepted.outcome != AcceptOutcome::kAccepted) return accepted.outcome;
+  if (peer_filter_) {
+    const internal::LifeFlag::Watch life = life_.watch();
+    const uint64_t generation = generation_;
+    // A rejected connection closes with `accepted.fd`, also when the filter destroyed the
+    // server (the caller then touches nothing).
+    if (!PeerFilterAdmits(accepted.fd.get()) || !life.alive() || generation_ != generation) {
+      return AcceptOutcome::kSkipped;
+    }
+  }
   auto socket = std::make_unique<LocalSocket>(loop_, os_);
   socket->AdoptAccepted(accepted.fd.release(), server_name_, full_server_name_,
                         abstract_ ? LocalSocket::kAbstractNamespace : LocalSocket::kNoOptions);
   acceptor_.Enqueue(std::move(socket));
   return AcceptOutcome::kAccepted;
+}
+
+bool LocalServer::Impl::PeerFilterAdmits(int fd) {
+  const std::optional<PeerCredentials> peer = internal::PeerCredentialsOf(os_, fd);
+  if (!peer) return false;
+  const auto filter = peer_filter_;  // Alive until the call returns.
+  return (*filter)(*peer);
+}
+
+void LocalServer::Impl::SetPeerFilter(std::function<bool(const PeerCredentials&)> filter) {
+  peer_filter_ =
+      filter
+          ? std::make_shared<const std::function<bool(const PeerCredentials&)>>(std::move(filter))
+          : nullptr;
 }
 
 bool LocalServer::Impl::EmitError() {
@@ -191,6 +216,7 @@ bool LocalServer::Impl::WaitForNewConnection(int msecs, bool* timed_out) {
   if (timed_out != nullptr) *timed_out = false;
   if (!IsListening()) return false;
   const internal::LifeFlag::Watch life = life_.watch();
+  const uint64_t generation = generation_;
   const internal::WaitDeadline deadline(loop_, msecs);
   for (;;) {
     pollfd entry{};
@@ -205,7 +231,9 @@ bool LocalServer::Impl::WaitForNewConnection(int msecs, bool* timed_out) {
     }
     if (polled.rc > 0 && entry.revents != 0) {
       // An explicit request: one connection even when the queue is full (as Qt).
-      switch (AcceptOne(ApiCall::kServerWaitForNewConnection)) {
+      const AcceptOutcome outcome = AcceptOne(ApiCall::kServerWaitForNewConnection);
+      if (!life.alive() || generation_ != generation) return false;  // A filter closed it.
+      switch (outcome) {
         case AcceptOutcome::kAccepted:
           owner_.new_connection.Emit();
           if (!life.alive()) return true;

@@ -15,6 +15,7 @@
 #define LOCALSOCKET_IPC_LOCAL_SERVER_IMPL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -47,6 +48,7 @@ class LocalServer::Impl {
   bool Listen(std::string_view name);
   bool Listen(int fd);
   bool ListenInherited(std::string_view name);
+  void SetPeerFilter(std::function<bool(const PeerCredentials&)> filter);
   bool WaitForNewConnection(int msecs, bool* timed_out);
   void Close();
 
@@ -82,6 +84,9 @@ class LocalServer::Impl {
   // Accepts until EAGAIN, the queue is full, a failure, or the per-wake-up cap; emits
   // new_connection for each connection and error_occurred for a failure.
   void AcceptLoop();
+  // Whether the peer filter admits the accepted connection `fd` (a peer whose credentials the
+  // kernel cannot tell is not). The filter may close or destroy the server.
+  bool PeerFilterAdmits(int fd);
   // One accept: the new connection becomes a queued LocalSocket (nothing emitted); a failure
   // sets the error under `call` (nothing emitted).
   AcceptOutcome AcceptOne(ApiCall call);
@@ -95,6 +100,8 @@ class LocalServer::Impl {
   internal::LifeFlag life_;
   bool abstract_ = false;    // The server listens in the abstract namespace.
   uint64_t generation_ = 0;  // Bumped by Close(): an accept loop of an old fd stops.
+  // Shared, so that a filter that replaces itself while it runs stays alive until it returns.
+  std::shared_ptr<const std::function<bool(const PeerCredentials&)>> peer_filter_;
 };
 
 }  // namespace ipc

@@ -4,6 +4,7 @@
 
 #include "ipc/local_socket_impl.h"
 #include "ipc/socket_waits.h"
+#include "ipc/unix_socket_check.h"
 
 // Debug builds: aborts unless called on the socket's thread (see eventloop/event_loop.h).
 #define CHECK_THREAD(call) LOCALSOCKET_DCHECK_ON_BOUND_THREAD(impl_->thread_binding_, call)
@@ -86,6 +87,12 @@ void LocalSocket::AdoptAccepted(int fd, const internal::SharedName& server_name,
 int LocalSocket::socket_descriptor() const {
   CHECK_THREAD("LocalSocket::socket_descriptor");
   return IsValid() ? impl_->channel_.fd() : -1;
+}
+
+std::optional<PeerCredentials> LocalSocket::peer_credentials() const {
+  CHECK_THREAD("LocalSocket::peer_credentials");
+  if (!IsValid()) return std::nullopt;
+  return internal::PeerCredentialsOf(impl_->os_, impl_->channel_.fd());
 }
 
 LocalSocket::State LocalSocket::state() const {

@@ -64,6 +64,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -75,6 +76,7 @@
 namespace ipc {
 
 class LocalServer;
+
 namespace internal {
 class SharedName;
 class SocketWaits;
@@ -137,6 +139,10 @@ class LocalSocket : public LocalSocketTypes {
                            uint32_t open_mode = kReadWrite);
   // The connected fd; -1 when unconnected or still connecting.
   int socket_descriptor() const;
+  // The peer's credentials while connected (kConnected or kClosing), on either side of the
+  // connection; std::nullopt otherwise, or when the kernel cannot tell. Each call asks the
+  // kernel (getsockopt SO_PEERCRED): nothing is stored per connection.
+  std::optional<PeerCredentials> peer_credentials() const;
 
   // The state of the last state_changed (a slot sees the state of its own step).
   State state() const;

@@ -2,14 +2,25 @@
 // internal parts (errors, state tables, the listen recipe) can use them without including the
 // public class headers. Users name them through the classes, which derive from these bases:
 // LocalSocket::State::kConnected, LocalSocket::kReadOnly, LocalServer::kUserAccess. Note that
-// kNoOptions and kAbstractNamespace exist in both classes with different values.
+// kNoOptions and kAbstractNamespace exist in both classes with different values. PeerCredentials
+// lives here for the same reason.
 #ifndef LOCALSOCKET_IPC_SOCKET_TYPES_H_
 #define LOCALSOCKET_IPC_SOCKET_TYPES_H_
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <iosfwd>
 
 namespace ipc {
+
+// The credentials of the process at the other end of a connection, as the kernel recorded them
+// when the connection was made (SO_PEERCRED): its pid, effective uid and effective gid.
+struct PeerCredentials {
+  pid_t pid;
+  uid_t uid;
+  gid_t gid;
+};
 
 // LocalSocket's enums (LocalSocket derives from this class).
 class LocalSocketTypes {

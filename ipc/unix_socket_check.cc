@@ -25,5 +25,15 @@ FdRejection CheckUnixStreamSocket(OsCalls& os, int fd) {
   return {};
 }
 
+std::optional<PeerCredentials> PeerCredentialsOf(OsCalls& os, int fd) {
+  ucred credentials{};
+  socklen_t length = sizeof(credentials);
+  if (const SysResult r = os.GetSockOpt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length);
+      r.rc < 0 || length != sizeof(credentials)) {
+    return std::nullopt;
+  }
+  return PeerCredentials{credentials.pid, credentials.uid, credentials.gid};
+}
+
 }  // namespace internal
 }  // namespace ipc

@@ -1,9 +1,12 @@
-// Internal: the check that an fd handed to LocalSocket::SetSocketDescriptor or
-// LocalServer::Listen(fd) is an AF_UNIX stream socket, shared by both.
+// Internal: what LocalSocket and LocalServer ask the kernel about a socket fd: whether an fd
+// handed to SetSocketDescriptor or Listen(fd) is an AF_UNIX stream socket, and who the peer is.
 #ifndef LOCALSOCKET_IPC_UNIX_SOCKET_CHECK_H_
 #define LOCALSOCKET_IPC_UNIX_SOCKET_CHECK_H_
 
+#include <optional>
+
 #include "ipc/os_calls.h"
+#include "ipc/socket_types.h"
 
 namespace ipc {
 namespace internal {
@@ -17,6 +20,10 @@ struct FdRejection {
 
 // Checks, through `os`, that `fd` is an open AF_UNIX SOCK_STREAM socket. Changes nothing.
 FdRejection CheckUnixStreamSocket(OsCalls& os, int fd);
+
+// The credentials of the peer of the connected socket `fd` (getsockopt SO_PEERCRED through
+// `os`), or std::nullopt when the kernel cannot tell.
+std::optional<PeerCredentials> PeerCredentialsOf(OsCalls& os, int fd);
 
 }  // namespace internal
 }  // namespace ipc

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -27,6 +28,7 @@ using ipc::Connection;
 using ipc::LocalServer;
 using ipc::LocalSocket;
 using ipc::OsCalls;
+using ipc::PeerCredentials;
 using ipc::Signal;
 using ipc::SysResult;
 using ipc::UniqueFd;
@@ -100,6 +102,11 @@ static_assert(kSame<decltype(&LocalSocket::Close), void (LocalSocket::*)()>);
 static_assert(kSame<decltype(&LocalSocket::SetSocketDescriptor),
                     bool (LocalSocket::*)(int, State, uint32_t)>);
 static_assert(kSame<decltype(&LocalSocket::socket_descriptor), int (LocalSocket::*)() const>);
+static_assert(kSame<decltype(&LocalSocket::peer_credentials),
+                    std::optional<PeerCredentials> (LocalSocket::*)() const>);
+static_assert(kSame<decltype(PeerCredentials::pid), pid_t> &&
+              kSame<decltype(PeerCredentials::uid), uid_t> &&
+              kSame<decltype(PeerCredentials::gid), gid_t>);
 static_assert(kSame<decltype(&LocalSocket::state), State (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::error), Error (LocalSocket::*)() const>);
 static_assert(
@@ -168,6 +175,8 @@ static_assert(kSame<decltype(&LocalServer::SetSocketOptions), void (LocalServer:
 static_assert(kSame<decltype(&LocalServer::socket_options), uint32_t (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::SetMaxPendingConnections), void (LocalServer::*)(int)>);
 static_assert(kSame<decltype(&LocalServer::max_pending_connections), int (LocalServer::*)() const>);
+static_assert(kSame<decltype(&LocalServer::SetPeerFilter),
+                    void (LocalServer::*)(std::function<bool(const PeerCredentials&)>)>);
 static_assert(kSame<decltype(&LocalServer::SetListenBacklogSize), void (LocalServer::*)(int)>);
 static_assert(kSame<decltype(&LocalServer::listen_backlog_size), int (LocalServer::*)() const>);
 static_assert(kSame<decltype(&LocalServer::socket_descriptor), int (LocalServer::*)() const>);

@@ -1,7 +1,9 @@
 #include "tools/cli/listen_server.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "tools/cli/failure.h"
@@ -24,7 +26,7 @@ void EchoBuffered(ipc::LocalSocket& socket, bool all) {
 }  // namespace
 
 ListenServer::Client::Client(std::unique_ptr<ipc::LocalSocket> s, int number)
-    : socket(std::move(s)), prefixer(number) {}
+    : socket(std::move(s)), number(number), prefixer(number) {}
 
 ListenServer::ListenServer(eventloop::EventLoop& loop, const Options& options)
     : loop_(loop), options_(options), server_(loop) {
@@ -72,6 +74,7 @@ void ListenServer::Serve(std::unique_ptr<ipc::LocalSocket> socket) {
   const auto it = clients_.emplace(clients_.end(), std::move(socket), next_number_++);
   Client& client = *it;
   ipc::LocalSocket& s = *client.socket;
+  if (options_.peer_info) PrintPeer(client);
   if (options_.output == ListenOutput::kEcho) {
     s.SetReadBufferSize(kMaxUnsentBytes);
     s.ready_read.Connect([&s] { EchoBuffered(s, false); });
@@ -83,6 +86,17 @@ void ListenServer::Serve(std::unique_ptr<ipc::LocalSocket> socket) {
   }
   // A slot may destroy its own socket; the list iterator makes the removal O(1).
   s.disconnected.Connect([this, it] { Drop(it); });
+}
+
+void ListenServer::PrintPeer(const Client& client) {
+  const int number = client.number;
+  if (const std::optional<ipc::PeerCredentials> peer = client.socket->peer_credentials()) {
+    std::fprintf(stderr, "localsocket: [%d] peer pid %d, uid %u, gid %u\n", number,
+                 static_cast<int>(peer->pid), static_cast<unsigned>(peer->uid),
+                 static_cast<unsigned>(peer->gid));
+  } else {
+    std::fprintf(stderr, "localsocket: [%d] peer unknown\n", number);
+  }
 }
 
 void ListenServer::Print(Client& client) {

@@ -1,6 +1,7 @@
 // The server behind `listen`: accepts clients (at most max_clients at once; the others wait
 // in the pending queue) and prints what each sends on stdout, prefixed or raw, or echoes it
-// back. Each client is dropped in O(1) when it disconnects.
+// back; with --peer-info it names each client's process. Each client is dropped in O(1) when it
+// disconnects.
 #ifndef LOCALSOCKET_TOOLS_CLI_LISTEN_SERVER_H_
 #define LOCALSOCKET_TOOLS_CLI_LISTEN_SERVER_H_
 
@@ -39,12 +40,15 @@ class ListenServer {
   struct Client {
     Client(std::unique_ptr<ipc::LocalSocket> s, int number);
     std::unique_ptr<ipc::LocalSocket> socket;
+    int number;  // From 1, in order of arrival.
     LinePrefixer prefixer;
   };
   using ClientList = std::list<Client>;
 
   void TakePending();
   void Serve(std::unique_ptr<ipc::LocalSocket> socket);
+  // --peer-info: "localsocket: [N] peer pid P, uid U, gid G" on stderr.
+  void PrintPeer(const Client& client);
   void Print(Client& client);
   void Output(std::string_view bytes);
   void Drop(ClientList::iterator it);

@@ -98,8 +98,9 @@ class Parser {
       return c == Command::kConnect || c == Command::kSend || c == Command::kProbe;
     }
     if (option == "-n") return c == Command::kSend;
-    return c == Command::kListen && (option == "--echo" || option == "--raw" ||
-                                     option == "--mode" || option == "--max-clients");
+    return c == Command::kListen &&
+           (option == "--echo" || option == "--raw" || option == "--mode" ||
+            option == "--max-clients" || option == "--peer-info");
   }
 
   void Option(const std::string& arg) {
@@ -119,6 +120,8 @@ class Parser {
       options().abstract = true;
     } else if (option == "-n") {
       options().newline = false;
+    } else if (option == "--peer-info") {
+      options().peer_info = true;
     } else if (option == "--echo" || option == "--raw") {
       const ListenOutput output = option == "--echo" ? ListenOutput::kEcho : ListenOutput::kRaw;
       if (options().output != ListenOutput::kPrefixed && options().output != output) {

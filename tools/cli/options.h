@@ -29,8 +29,9 @@ struct Options {
   int timeout_ms = -1;    // --timeout MS; -1 = none given
   // listen
   ListenOutput output = ListenOutput::kPrefixed;
-  uint32_t access = 0;  // --mode: ipc::LocalServer access bits; 0 = the umask decides
-  int max_clients = 0;  // --max-clients N; 0 = no limit
+  uint32_t access = 0;     // --mode: ipc::LocalServer access bits; 0 = the umask decides
+  int max_clients = 0;     // --max-clients N; 0 = no limit
+  bool peer_info = false;  // --peer-info: print each client's pid, uid and gid
   // send
   bool newline = true;            // false with -n
   std::vector<std::string> data;  // DATA... ("-" alone: stdin)

@@ -25,6 +25,7 @@ constexpr char kGeneral[] =
 constexpr char kListen[] =
     "usage: localsocket listen NAME [--echo | --raw] [--abstract]\n"
     "                          [--mode user|group|other|world] [--max-clients N]\n"
+    "                          [--peer-info]\n"
     "\n"
     "Serves clients until SIGINT or SIGTERM, then removes its socket file and exits 0.\n"
     "Prints \"listening on PATH\" on stderr once it accepts connections.\n"
@@ -38,6 +39,8 @@ constexpr char kListen[] =
     "  --mode M           socket file access: user (0700), group (0070), other (0007) or\n"
     "                     world (0777); default: as the umask allows\n"
     "  --max-clients N    serve at most N clients at once; others wait until one leaves\n"
+    "  --peer-info        on stderr, each client's process as the kernel saw it connect:\n"
+    "                     \"[N] peer pid P, uid U, gid G\"\n"
     "\n"
     "exit status: 0 after SIGINT/SIGTERM; 1 when it cannot listen; 2 usage error.\n";
 

@@ -81,6 +81,20 @@ wait "$second" || fail "the second client failed"
 stop_listener TERM 0
 expect_file "$LISTENER_OUT" "[1] a" "[1] c" "[2] b"
 
+# --peer-info: each client's process on stderr, as the kernel saw it connect.
+start_listener "$WORK/peer.sock" --peer-info
+( exec "$LS" send "$WORK/peer.sock" first </dev/null >/dev/null ) &
+first=$!
+wait "$first" || fail "the first --peer-info client failed"
+( exec "$LS" send "$WORK/peer.sock" second </dev/null >/dev/null ) &
+second=$!
+wait "$second" || fail "the second --peer-info client failed"
+stop_listener TERM 0
+expect_file "$WORK/listener.rest" \
+  "localsocket: [1] peer pid $first, uid $(id -u), gid $(id -g)" \
+  "localsocket: [2] peer pid $second, uid $(id -u), gid $(id -g)"
+expect_file "$LISTENER_OUT" "[1] first" "[2] second"
+
 # The abstract namespace.
 start_listener "localsocket-cli-test-$$" --abstract --echo
 expect_run 0 send "localsocket-cli-test-$$" --abstract abstract

@@ -64,6 +64,7 @@ expect_stderr "localsocket: '-' (stdin) must be the only DATA" "${send_synopsis[
 
 listen_synopsis=("usage: localsocket listen NAME [--echo | --raw] [--abstract]"
   "                          [--mode user|group|other|world] [--max-clients N]"
+  "                          [--peer-info]"
   "('localsocket listen --help' explains more)")
 expect_run 2 listen x --mode everyone
 expect_stderr "localsocket: --mode takes user, group, other or world, not 'everyone'" \
@@ -75,13 +76,12 @@ expect_run 2 listen x --echo --raw
 expect_stderr "localsocket: --echo and --raw exclude each other" "${listen_synopsis[@]}"
 expect_run 2 listen x --abstract --mode user
 expect_stderr "localsocket: --mode has no effect with --abstract" "${listen_synopsis[@]}"
-# No peer credentials yet: the option does not exist.
-expect_run 2 listen x --peer-info
-expect_stderr "localsocket: unknown option '--peer-info'" "${listen_synopsis[@]}"
 
 probe_synopsis=("usage: localsocket probe NAME [--abstract] [--timeout MS]"
   "('localsocket probe --help' explains more)")
 expect_run 2 probe x -n
 expect_stderr "localsocket: unknown option '-n'" "${probe_synopsis[@]}"
+expect_run 2 probe x --peer-info  # A listen option only.
+expect_stderr "localsocket: unknown option '--peer-info'" "${probe_synopsis[@]}"
 
 echo "PASS"

@@ -181,6 +181,14 @@ void LocalSocket::SetReadBufferSize(int64_t size) {
   CHECK_THREAD("LocalSocket::SetReadBufferSize");
   impl_->SetReadBufferSize(size);
 }
+void LocalSocket::SetWriteBufferLimit(int64_t bytes) {
+  CHECK_THREAD("LocalSocket::SetWriteBufferLimit");
+  if (bytes >= 0) impl_->channel_.set_write_limit(bytes);
+}
+int64_t LocalSocket::write_buffer_limit() const {
+  CHECK_THREAD("LocalSocket::write_buffer_limit");
+  return impl_->channel_.write_limit();
+}
 
 bool LocalSocket::WaitForConnected(int msecs) {
   BIND_THREAD("LocalSocket::WaitForConnected");

@@ -52,7 +52,8 @@
 // arrives (or bytes flushed) during such a slot are reported by one more emission right after
 // the outermost slot returns.
 //
-// Writes are buffered: Write appends and returns the full size; the buffer is flushed before
+// Writes are buffered: Write appends and returns the size it took (all of it unless a
+// write-buffer limit is set: SetWriteBufferLimit); the buffer is flushed before
 // the loop next blocks (one gathered sendmsg for many small writes), by Flush() and by the
 // waits. Sockets are written only with sendmsg(MSG_NOSIGNAL): a closed peer is an error, never
 // a SIGPIPE.
@@ -157,8 +158,9 @@ class LocalSocket : public LocalSocketTypes {
   // The mode the device is open in (kNotOpen before connecting and after Close/Abort).
   uint32_t open_mode() const;
 
-  // Appends to the write buffer and returns data.size(); -1 and kOperation when not writable
-  // (not connected, read-only, closed, or after ShutdownWrite).
+  // Appends to the write buffer and returns the bytes accepted: data.size(), or with a
+  // write-buffer limit only what fits (possibly 0; write_buffer_available follows). -1 and
+  // kOperation when not writable (not connected, read-only, closed, or after ShutdownWrite).
   int64_t Write(std::string_view data);
   // Reads up to `max_size` buffered bytes. Returns the count; 0 when nothing is buffered on a
   // connected socket; -1 when nothing is buffered and the connection is gone, or on misuse
@@ -202,6 +204,12 @@ class LocalSocket : public LocalSocketTypes {
   // 0 = unlimited (default). When the read buffer holds `size` bytes, reading from the fd
   // pauses (the kernel applies back-pressure; nothing is lost) until the data is read.
   void SetReadBufferSize(int64_t size);
+  // The most bytes the write buffer holds: 0 = unlimited (default, as Qt). With a limit, Write
+  // accepts only what fits and write_buffer_available says when there is room again; every
+  // accepted byte is delivered, none refused is. A negative `bytes` is ignored. Takes effect
+  // at the next Write (what is buffered stays).
+  void SetWriteBufferLimit(int64_t bytes);
+  int64_t write_buffer_limit() const;
 
   // Blocking waits; usable without running the loop. `msecs` is measured on the loop's clock
   // (-1 = no limit). A timed-out wait returns false and sets error() to kSocketTimeout, emits
@@ -223,12 +231,17 @@ class LocalSocket : public LocalSocketTypes {
   bool WaitForDisconnected(int msecs = 30000);
 
   // Signals (emission orders: see the file comment). Users connect; only the socket emits.
-  Signal<> connected;              // The connection is made (after state_changed(kConnected)).
-  Signal<> disconnected;           // The connection ended; at most once per connection.
-  Signal<Error> error_occurred;    // A connection failure; error() already equals the argument.
-  Signal<State> state_changed;     // Every real state change.
-  Signal<> ready_read;             // New data is buffered; never emitted re-entrantly.
-  Signal<int64_t> bytes_written;   // Bytes the kernel took in one flush; never re-entrantly.
+  Signal<> connected;             // The connection is made (after state_changed(kConnected)).
+  Signal<> disconnected;          // The connection ended; at most once per connection.
+  Signal<Error> error_occurred;   // A connection failure; error() already equals the argument.
+  Signal<State> state_changed;    // Every real state change.
+  Signal<> ready_read;            // New data is buffered; never emitted re-entrantly.
+  Signal<int64_t> bytes_written;  // Bytes the kernel took in one flush; never re-entrantly.
+  // Room again in the write buffer: once after a Write that the limit cut short, when a
+  // flush has drained the buffer to half the limit or less (after that flush's
+  // bytes_written; also in kClosing, before state_changed(kUnconnected)). Not emitted when
+  // Abort() or a failure empties the buffer.
+  Signal<> write_buffer_available;
   Signal<> about_to_close;         // The device is about to close (Close, Abort).
   Signal<> read_channel_finished;  // No more data will arrive (before `disconnected`).
 

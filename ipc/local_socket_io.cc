@@ -21,10 +21,9 @@ int64_t LocalSocket::Impl::Write(std::string_view data) {
     SetError(Error::kOperation, FormatError(ApiCall::kSocketWrite, "socket is not writable"));
     return -1;
   }
-  if (data.empty()) return 0;
-  channel_.Append(data);
-  ScheduleFlush();
-  return static_cast<int64_t>(data.size());
+  const size_t accepted = channel_.Append(data);
+  if (accepted > 0) ScheduleFlush();
+  return static_cast<int64_t>(accepted);
 }
 
 bool LocalSocket::Impl::Readable(ApiCall call) {
@@ -202,6 +201,12 @@ int64_t LocalSocket::Impl::FlushWriteBuffer(ApiCall call) {
   if (flushed.sent > 0) {
     sequencer_.EmitBytesWritten(owner_.bytes_written, flushed.sent);
     if (!guard.Continues() || !channel_.is_open()) return flushed.err != 0 ? -1 : flushed.sent;
+    // After the flush's bytes_written (the outermost one reports it); never for a buffer that
+    // a failure is about to drop.
+    if (flushed.err == 0 && !sequencer_.InsideBytesWritten() && channel_.TakeRoomNotice()) {
+      owner_.write_buffer_available.Emit();
+      if (!guard.Continues() || !channel_.is_open()) return flushed.sent;
+    }
   }
   if (flushed.err != 0) {
     OnSendFailed(flushed.err, call);

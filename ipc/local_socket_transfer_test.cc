@@ -519,6 +519,56 @@ TEST_F(TransferTest, ReadBufferLimitWithASlowReaderLosesNothing) {
                     "read_channel_finished", "disconnected"}));
 }
 
+TEST_F(TransferTest, WriteBufferLimitWithALateReaderDeliversEveryAcceptedByte) {
+  constexpr uint64_t kSize = 8ull << 20;
+  constexpr int64_t kLimit = 64 << 10;
+  constexpr uint64_t kChunk = 24 << 10;
+  auto listener = Listen("srv");
+  ASSERT_TRUE(listener);
+  LocalSocket writer(loop_);
+  writer.SetWriteBufferLimit(kLimit);
+  writer.ConnectToServer("srv");
+  ASSERT_EQ(writer.state(), State::kConnected);
+  UniqueFd peer(listener->Accept());
+  ASSERT_GE(peer.get(), 0);
+  uint64_t offset = 0;
+  int64_t max_buffered = 0;
+  int cut_short = 0, notices = 0;
+  // Writes the pattern from `offset` until a Write is cut short; at the end, disconnects
+  // (a graceful disconnect delivers what is still buffered).
+  const auto fill = [&] {
+    while (offset < kSize) {
+      const uint64_t n = std::min(kChunk, kSize - offset);
+      const int64_t taken = writer.Write(test::Pattern(7, offset, n));
+      ASSERT_GE(taken, 0) << writer.error_string();
+      offset += static_cast<uint64_t>(taken);
+      max_buffered = std::max(max_buffered, writer.BytesToWrite());
+      if (static_cast<uint64_t>(taken) < n) {
+        ++cut_short;
+        return;
+      }
+    }
+    writer.DisconnectFromServer();
+  };
+  writer.write_buffer_available.Connect([&] {
+    ++notices;
+    fill();
+  });
+  fill();
+  // Nobody reads until the writer has been held back twice.
+  ASSERT_TRUE(RunLoopUntil(loop_, [&] { return cut_short >= 2; }));
+  LocalSocket reader(loop_);
+  ASSERT_TRUE(reader.SetSocketDescriptor(peer.release())) << reader.error_string();
+  Sink sink(reader);
+  ASSERT_TRUE(RunLoopUntil(loop_, [&] { return reader.state() == State::kUnconnected; }));
+  sink.Drain();
+  EXPECT_EQ(offset, kSize);
+  EXPECT_EQ(sink.checksum(), test::PatternChecksum(7, kSize));
+  EXPECT_LE(max_buffered, kLimit);
+  EXPECT_EQ(notices, cut_short);  // One notice per cut-short Write.
+  EXPECT_EQ(writer.state(), State::kUnconnected);
+}
+
 TEST_F(TransferTest, FullReadBufferPausesReadingUntilTheLimitIsRaised) {
   constexpr size_t kSize = 64 * 1024;
   constexpr int64_t kLimit = 4096;

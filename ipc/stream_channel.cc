@@ -37,7 +37,30 @@ void StreamChannel::CloseFd() {
 
 void StreamChannel::ClearBuffers() {
   read_buffer_.Clear();
-  write_buffer_.Clear();
+  DropUnsent();
+}
+
+size_t StreamChannel::Append(std::string_view data) {
+  size_t room = data.size();
+  if (write_limit_ > 0) {
+    const auto limit = static_cast<size_t>(write_limit_);
+    room = write_buffer_.size() >= limit ? 0 : limit - write_buffer_.size();
+  }
+  if (room < data.size()) {
+    room_notice_owed_ = true;
+    data = data.substr(0, room);
+  }
+  write_buffer_.Append(data);
+  return data.size();
+}
+
+bool StreamChannel::TakeRoomNotice() {
+  if (!room_notice_owed_) return false;
+  if (write_limit_ > 0 && write_buffer_.size() > static_cast<size_t>(write_limit_) / 2) {
+    return false;
+  }
+  room_notice_owed_ = false;
+  return true;
 }
 
 uint32_t StreamChannel::Interest() const {

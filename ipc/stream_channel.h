@@ -43,8 +43,11 @@ class StreamChannel {
   void CloseFd();
   // Drops both buffers: a new connection starts clean.
   void ClearBuffers();
-  // Drops the bytes not sent yet (an abort, a failed connection).
-  void DropUnsent() { write_buffer_.Clear(); }
+  // Drops the bytes not sent yet (an abort, a failed connection); no room notice follows.
+  void DropUnsent() {
+    write_buffer_.Clear();
+    room_notice_owed_ = false;
+  }
   int fd() const { return fd_.get(); }
   bool is_open() const { return static_cast<bool>(fd_); }
 
@@ -73,7 +76,15 @@ class StreamChannel {
   bool AcceptsWrites() const;
   // Whether a flush must wait for writability (the kernel took less than offered).
   bool WaitsForWritability() const;
-  void Append(std::string_view data) { write_buffer_.Append(data); }
+  // Appends as much of `data` as the write-buffer limit lets in and returns that count. When
+  // it is less than data.size(), a room notice is owed (TakeRoomNotice).
+  size_t Append(std::string_view data);
+  // The write-buffer limit in bytes (0 = unlimited).
+  int64_t write_limit() const { return write_limit_; }
+  void set_write_limit(int64_t limit) { write_limit_ = limit; }
+  // True, once, when an Append was cut short and the buffer has since drained to half the
+  // limit or less (or the limit was lifted).
+  bool TakeRoomNotice();
   const ByteBuffer& write_buffer() const { return write_buffer_; }
   // Sends as much of the write buffer as the kernel takes now (one gathered sendmsg per
   // round). On a send error the unsent bytes stay buffered.
@@ -90,7 +101,9 @@ class StreamChannel {
   WriteSideMachine write_side_;
   ByteBuffer read_buffer_;
   ByteBuffer write_buffer_;
-  int64_t read_limit_ = 0;  // 0 = unlimited.
+  int64_t read_limit_ = 0;   // 0 = unlimited.
+  int64_t write_limit_ = 0;  // 0 = unlimited.
+  bool room_notice_owed_ = false;
   uint64_t bytes_received_ = 0;
 };
 

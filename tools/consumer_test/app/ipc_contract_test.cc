@@ -134,6 +134,9 @@ static_assert(kSame<decltype(&LocalSocket::AtEnd), bool (LocalSocket::*)() const
 static_assert(kSame<decltype(&LocalSocket::Flush), bool (LocalSocket::*)()>);
 static_assert(kSame<decltype(&LocalSocket::read_buffer_size), int64_t (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::SetReadBufferSize), void (LocalSocket::*)(int64_t)>);
+static_assert(kSame<decltype(&LocalSocket::SetWriteBufferLimit), void (LocalSocket::*)(int64_t)>);
+static_assert(kSame<decltype(&LocalSocket::write_buffer_limit), int64_t (LocalSocket::*)() const>);
+static_assert(kSame<decltype(LocalSocket::write_buffer_available), Signal<>>);
 static_assert(kSame<decltype(&LocalSocket::WaitForConnected), bool (LocalSocket::*)(int)>);
 static_assert(kSame<decltype(&LocalSocket::WaitForReadyRead), bool (LocalSocket::*)(int)>);
 static_assert(kSame<decltype(&LocalSocket::WaitForBytesWritten), bool (LocalSocket::*)(int)>);

@@ -180,8 +180,9 @@ size_t CheckedCopy(Side& side, size_t max, bool consume) {
 
 // Find(byte, limit) against the model.
 void CheckFind(const Side& side, char byte, size_t limit) {
-  const size_t found = side.model.view().find(byte);
-  FUZZ_CHECK_EQ(side.buffer.Find(byte, limit), found < limit ? found : ByteBuffer::npos);
+  const size_t first = side.model.view().find(byte);
+  const size_t expected = first < limit ? first : ByteBuffer::npos;
+  FUZZ_CHECK_EQ(side.buffer.Find(byte, limit), expected);
 }
 
 // Checks the buffer against the model: its size, and its first kStepCheckBytes bytes (through
@@ -244,7 +245,8 @@ void ReadLine(Side& side, size_t max_size) {
                 model_newline != std::string_view::npos);  // CanReadLine.
   const size_t limit = max_size == 0 ? size : std::min(max_size, size);
   const size_t newline = side.buffer.Find('\n', limit);
-  FUZZ_CHECK_EQ(newline, model_newline < limit ? model_newline : ByteBuffer::npos);
+  const size_t expected = model_newline < limit ? model_newline : ByteBuffer::npos;
+  FUZZ_CHECK_EQ(newline, expected);
   const size_t length = newline == ByteBuffer::npos ? limit : newline + 1;
   FUZZ_CHECK_EQ(CheckedCopy(side, length, true), length);
 }

@@ -25,13 +25,16 @@
 //   kReadAll        Read(size())
 //
 // After every step, for both buffers: size() and empty() match the model, FrontBlock() is a
-// non-empty prefix of it whenever it is non-empty, and the first 4 KiB equal it; after the
-// last step, every stored byte, and block by block (GatherFront, up to 64 blocks) Find of the
-// first and last byte of each block. Every byte read, peeked, found,
-// gathered or viewed is compared as it comes out. To keep inputs fast (thousands per second),
-// appends stop once a buffer holds 4 large blocks' worth (256 KiB): enough for several blocks of
-// each size in the ring. Not covered here: one Append larger than the largest block (16 MiB), which
-// is split; a single such input costs over 100 ms under ASan.
+// non-empty prefix of it whenever it is non-empty, and the first 4 KiB equal it. After the
+// last step: every stored byte, and block by block (GatherFront, up to 64 blocks) Find of the
+// first and last byte of each block. Every byte read, peeked, found, gathered or viewed is
+// compared as it comes out. Patterned bytes come in long runs of one letter, so that the first
+// occurrence of a byte can lie several blocks deep.
+//
+// To keep inputs fast (thousands per second), appends stop once a buffer holds 4 large
+// blocks' worth (256 KiB): enough for several blocks of each size in the ring. Not covered
+// here: one Append larger than the largest block (16 MiB), which is split; a single such input
+// costs over 100 ms under ASan.
 #include <sys/uio.h>
 
 #include <algorithm>

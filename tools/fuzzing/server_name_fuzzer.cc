@@ -11,7 +11,7 @@
 //
 // Checked for every input:
 // - ResolveServerName succeeds exactly when the name is non-empty, (for a path) has no NUL byte
-//   and resolves to at most 107 bytes; otherwise it reports which of the three it is, with a
+//   and resolves to at most 107 bytes; otherwise it reports which of the three it is, with an
 //   "invalid name: ..." text, and leaves its output untouched.
 // - A resolved name is exact, never truncated: an abstract name byte for byte, an absolute path
 //   as given, any other name under $TMPDIR without its trailing slashes (else /tmp); the address
@@ -77,7 +77,7 @@ struct Expected {
   std::string full_name;
 };
 
-// $TMPDIR as the input sets it (nullopt: unset), and the directory relative names go to.
+// The directory relative names go to, with $TMPDIR as the input set it (nullopt: unset).
 std::string ExpectedTempDirectory(const std::optional<std::string>& tmpdir) {
   if (!tmpdir.has_value() || tmpdir->empty()) return "/tmp";
   std::string directory = *tmpdir;

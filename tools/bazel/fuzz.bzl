@@ -23,7 +23,16 @@ _FUZZING = "//tools/bazel:fuzzing"
 _REPLAY_MAIN = "//tools/fuzzing:replay_main"
 
 def ls_cc_fuzz_target(name, srcs, deps = [], testonly = False, size = "small", tags = []):
-    """A fuzz target, its seed corpus and its replay test (see the file comment)."""
+    """A fuzz target, its seed corpus and its replay test (see the file comment).
+
+    Args:
+      name: the fuzzer's name; its seeds are in corpus/<name>/.
+      srcs: the sources; one defines LLVMFuzzerTestOneInput.
+      deps: what they use.
+      testonly: True when deps are testonly (e.g. //testing).
+      size: the replay test's size.
+      tags: the replay test's tags.
+    """
     library = name + "_lib"
     corpus = name + "_corpus"
     ls_cc_library(

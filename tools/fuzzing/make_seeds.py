@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seed corpus of each fuzz target into corpus/<target>/.
+
+Each seed is one meaningful case, named after it; the input formats are described at the top of
+each fuzzer's source. Run it after changing a format (then review `git diff --stat corpus/`).
+Files it does not write (regression inputs saved from crashes, named regression-*) are kept.
+
+    python3 tools/fuzzing/make_seeds.py
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    directory = os.path.join(HERE, "corpus", target)
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name), "wb") as out:
+        out.write(data)
+
+
+# --- server_name_fuzzer: flags, address length, [$TMPDIR length and bytes], name ------------
+ABSTRACT, TMPDIR_EMPTY, TMPDIR_ROOT, TMPDIR_INPUT, STRETCH, EMFILE = 1, 2, 4, 6, 8, 0x80
+
+
+def access(index):
+    return index << 4
+
+
+def name_seed(name, flags=0, address_length=110, tmpdir=None):
+    data = bytes([flags, address_length])
+    if tmpdir is not None:
+        data += bytes([len(tmpdir)]) + tmpdir
+    return data + name
+
+
+SERVER_NAME_SEEDS = {
+    "relative": name_seed(b"my-daemon.sock"),
+    "relative_with_directory": name_seed(b"dir/x"),
+    "absolute": name_seed(b"/run/user/1000/app.sock"),
+    "absolute_user_access": name_seed(b"/run/app.sock", flags=access(1)),
+    "world_access_emfile": name_seed(b"/run/app.sock", flags=access(4) | EMFILE),
+    "path_107_bytes": name_seed(b"/" + b"p" * 106),
+    "path_108_bytes": name_seed(b"/" + b"p" * 107),
+    "relative_at_limit": name_seed(b"r" * 102, flags=TMPDIR_INPUT, tmpdir=b"/tmp"),
+    "relative_over_limit": name_seed(b"r" * 103, flags=TMPDIR_INPUT, tmpdir=b"/tmp"),
+    "empty": name_seed(b""),
+    "empty_abstract": name_seed(b"", flags=ABSTRACT),
+    "nul_in_path": name_seed(b"a\0b"),
+    "abstract": name_seed(b"my-abstract", flags=ABSTRACT),
+    "abstract_with_nuls": name_seed(b"a\0b\0", flags=ABSTRACT),
+    "abstract_107_bytes": name_seed(b"a" * 107, flags=ABSTRACT),
+    "abstract_108_bytes": name_seed(b"a" * 108, flags=ABSTRACT),
+    "tmpdir_trailing_slashes": name_seed(b"x", flags=TMPDIR_INPUT, tmpdir=b"/var/run/x//"),
+    "tmpdir_relative": name_seed(b"x", flags=TMPDIR_INPUT, tmpdir=b"rel"),
+    "tmpdir_root": name_seed(b"x", flags=TMPDIR_ROOT),
+    "tmpdir_empty": name_seed(b"x", flags=TMPDIR_EMPTY),
+    "tmpdir_long": name_seed(b"x", flags=TMPDIR_INPUT, tmpdir=b"/" + b"t" * 110),
+    "stretched_path": name_seed(b"/ab", flags=STRETCH),
+    "stretched_abstract": name_seed(b"ab", flags=STRETCH | ABSTRACT),
+    "address_cut_short": name_seed(b"/tmp/sock", address_length=5),
+    "address_unnamed": name_seed(b"/tmp/sock", address_length=2),
+    "address_abstract": name_seed(b"\0abc", address_length=6),
+    "address_past_sun_path": name_seed(b"/" + b"q" * 120, address_length=255),
+}
+
+# --- byte_buffer_fuzzer: operations (opcode = op * 2 + buffer), little-endian arguments -----
+(APPEND_BYTES, APPEND_PATTERN, RECEIVE, RECEIVE_LIMITED, PEEK, PEEK_BUFFERED, PARSE_IN_PLACE,
+ SKIP, READ, READ_LINE, FIND, SEND, CLEAR, READ_ALL) = range(14)
+BLOCK = 64 * 1024
+
+
+def u(value, width):
+    return value.to_bytes(width, "little")
+
+
+def op(code, side=0):
+    return bytes([code * 2 + side])
+
+
+def append_bytes(data, side=0):
+    return op(APPEND_BYTES, side) + u(len(data), 2) + data
+
+
+def append_pattern(n, seed=0, side=0):
+    return op(APPEND_PATTERN, side) + u(n, 3) + bytes([seed])
+
+
+def receive(min_size, n, extra=0, seed=0, side=0):
+    return op(RECEIVE, side) + u(min_size, 3) + u(n, 3) + bytes([extra, seed])
+
+
+def receive_limited(limit, n, seed=0, side=0):
+    return op(RECEIVE_LIMITED, side) + u(limit - 1, 3) + u(n, 3) + bytes([seed])
+
+
+def peek(n, side=0):
+    return op(PEEK, side) + u(n, 3)
+
+
+def peek_buffered(used, side=0):
+    return op(PEEK_BUFFERED, side) + u(used, 3)
+
+
+def parse_in_place(step, side=0):
+    return op(PARSE_IN_PLACE, side) + u(step - 1, 2)
+
+
+def skip(n, side=0):
+    return op(SKIP, side) + u(n, 3)
+
+
+def read(n, side=0):
+    return op(READ, side) + u(n, 3)
+
+
+def read_line(max_size, side=0):
+    return op(READ_LINE, side) + u(max_size, 3)
+
+
+def find(byte, limit, side=0):
+    """Find of a literal byte with an explicit limit."""
+    return op(FIND, side) + bytes([3 << 1, byte]) + u(limit, 3)
+
+
+def send(max_iov, max_bytes, taken, side=0):
+    return op(SEND, side) + bytes([max_iov]) + u(max_bytes, 3) + u(taken, 3)
+
+
+def simple(code, side=0):
+    return op(code, side)
+
+
+BYTE_BUFFER_SEEDS = {
+    "write_then_read": append_bytes(b"hello world") + peek(5) + read(5) + simple(READ_ALL),
+    "lines": append_bytes(b"one\ntwo\nthree") + read_line(0) + read_line(2) + read_line(100) +
+             find(ord("e"), 100) + read_line(0),
+    "small_messages_fill_a_block": b"".join(append_bytes(b"m" * 100) for _ in range(7)) +
+                                   skip(250) + peek(1000) + simple(CLEAR),
+    "append_across_blocks": append_pattern(BLOCK + 300) + append_pattern(BLOCK) +
+                            peek_buffered(BLOCK) + read(BLOCK + 10) + simple(READ_ALL),
+    "receive_into_room": append_bytes(b"x" * 10) + receive(16, 100, extra=64) + read(200),
+    "receive_short_into_spare": receive(BLOCK, 300, extra=32) + receive(BLOCK, 513) +
+                                peek(2000) + simple(READ_ALL),
+    "receive_full_blocks": receive(BLOCK, BLOCK) + receive(BLOCK, BLOCK) + receive(0, 0) +
+                           receive(BLOCK + 16, 5) + skip(BLOCK + 1) + simple(READ_ALL),
+    "read_buffer_limit": receive_limited(1000, BLOCK) + receive_limited(1000, BLOCK) +
+                         read(10) + receive_limited(1000, BLOCK) + simple(READ_ALL),
+    "zero_copy_parse": append_pattern(BLOCK + 1000) + append_pattern(2000) +
+                       parse_in_place(1000) + append_bytes(b"tail") + parse_in_place(1),
+    "gathered_send_partial": append_pattern(BLOCK) + append_pattern(BLOCK + 100) +
+                             append_pattern(BLOCK) + append_bytes(b"end\n") +
+                             send(2, 4 * BLOCK, BLOCK + 7) + send(64, 4 * BLOCK, 4 * BLOCK) +
+                             read_line(0, side=1) + simple(READ_ALL, side=1),
+    "send_no_iov": append_bytes(b"abc") + send(0, 100, 100) + send(1, 0, 100),
+    "skip_beyond_size": append_bytes(b"abc") + skip(BLOCK) + append_bytes(b"def") + read(3),
+    "budget_reached": b"".join(append_pattern(BLOCK + 1000) for _ in range(5)) +
+                      receive(BLOCK, BLOCK) + find(ord("\n"), 3 * BLOCK) + skip(3 * BLOCK) +
+                      send(64, 4 * BLOCK, 4 * BLOCK) + simple(CLEAR),
+    "two_buffers_echo": append_bytes(b"ping\n") + send(64, 100, 100) + read_line(0, side=1) +
+                        append_bytes(b"pong\n", side=1) + send(64, 100, 2, side=1) +
+                        send(64, 100, 100, side=1) + simple(READ_ALL),
+    # Five 600-byte blocks of 530-byte runs: 'g' first occurs at 2650, in the fifth block.
+    "find_in_fifth_block": b"".join(receive(BLOCK, 600, seed=2) for _ in range(5)) +
+                           find(ord("g"), 5 * 600) + find(ord("g"), 2650) + read_line(0),
+    "many_blocks": b"".join(receive(BLOCK, 600 + i) for i in range(6)) + peek(5000) +
+                   peek_buffered(100) + send(3, 10000, 9000) + simple(READ_ALL),
+}
+
+
+def main():
+    for name, data in SERVER_NAME_SEEDS.items():
+        write("server_name_fuzzer", name, data)
+    for name, data in BYTE_BUFFER_SEEDS.items():
+        write("byte_buffer_fuzzer", name, data)
+    print(f"wrote {len(SERVER_NAME_SEEDS)} server_name_fuzzer and "
+          f"{len(BYTE_BUFFER_SEEDS)} byte_buffer_fuzzer seeds")
+
+
+if __name__ == "__main__":
+    main()

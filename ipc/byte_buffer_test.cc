@@ -115,6 +115,20 @@ TEST(ByteBufferTest, AppendFillsTheLastBlockBeforeAddingOne) {
   EXPECT_EQ(buffer.size(), kSmallBlockSize + ByteBuffer::kBlockSize + 1);
 }
 
+TEST(ByteBufferTest, AppendsLargerThanTheBiggestBlockAreSplit) {
+  constexpr size_t kBiggest = size_t{16} << 20;  // The largest block a buffer makes.
+  std::string data(kBiggest + 1000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 131 + (i >> 12));
+  ByteBuffer buffer;
+  buffer.Append(data);
+  ASSERT_EQ(buffer.size(), data.size());
+  iovec iov[4];
+  ASSERT_EQ(buffer.GatherFront(iov, 4, buffer.size()), 2u);
+  EXPECT_EQ(iov[0].iov_len, kBiggest);
+  EXPECT_EQ(iov[1].iov_len, 1000u);
+  EXPECT_EQ(ReadAllFrom(buffer), data);
+}
+
 TEST(ByteBufferTest, AnEmptiedBlockIsReleasedAtOnceAndAPartlyReadOneIsKept) {
   ByteBuffer buffer;
   buffer.Append(std::string(ByteBuffer::kBlockSize, 'a'));  // A large block, full.

@@ -65,7 +65,9 @@ FakeKernel::FakeKernel(eventloop::FakeEventLoop& loop, FakeKernelOptions options
                     })
               : fake_kernel::FileSystem::DirectoryFdLookup()),
       sockets_(fs_),
-      fds_(options_.first_fd, options_.reuse_fds, options_.max_fds) {
+      fds_(options_.first_fd, options_.reuse_fds, options_.max_fds),
+      loop_settled_fd_readiness_(loop.settles_fd_readiness()) {
+  loop_.SetSettlesFdReadiness(true);
   AsSetUp([&] {
     std::vector<std::string> sticky = {"/tmp"};
     if (std::string tmpdir = TmpdirFromEnvironment(); !tmpdir.empty() && tmpdir != "/") {
@@ -85,6 +87,7 @@ FakeKernel::~FakeKernel() {
   for (const int fd : fds_.open_fds()) {
     loop_.ClearFdReady(fd, eventloop::kReadable | eventloop::kWritable);
   }
+  loop_.SetSettlesFdReadiness(loop_settled_fd_readiness_);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,6 +45,12 @@
 //   directory named by $TMPDIR exist from the start, so relative server names work. Permission
 //   checks apply unless the identity is uid 0 (the default).
 //
+// The loop. The kernel keeps the loop's readiness of every descriptor equal to what epoll
+// would report (an error or hang-up makes it readable and writable), and turns on the loop's
+// SetSettlesFdReadiness while it exists: RunUntilIdle() and FastForwardBy() run until no watcher
+// is ready, so a message, its answer and the close that follows all happen at the time point
+// they started.
+//
 // Fake time. Nothing here blocks. poll() returns at once when an entry is ready or the timeout
 // is 0. Otherwise it would block: it calls the block hook (SetBlockHook), if any, while the
 // hook reports progress; if still nothing is ready, a finite timeout advances the loop's
@@ -280,6 +286,7 @@ class FakeKernel final : public OsCalls {
   std::function<bool()> block_hook_;
   std::vector<int> touched_fds_;
   int64_t stalls_ = 0;
+  const bool loop_settled_fd_readiness_;  // Restored at destruction.
 };
 
 }  // namespace ipc

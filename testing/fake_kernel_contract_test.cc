@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -507,6 +508,18 @@ TYPED_TEST(KernelContractTest, TheSendBufferFillsAndDrains) {
   EXPECT_EQ(received, sent);
   EXPECT_EQ(this->PollEvents(client), POLLOUT);
   EXPECT_EQ(SendString(this->os(), client, chunk), (SysResult{4096, 0}));
+}
+
+TYPED_TEST(KernelContractTest, BufferSizesDoubleWithAFloor) {
+  const int fd = this->NewSocket();
+  for (const auto& [requested, sndbuf, rcvbuf] :
+       {std::tuple{1, 4608, 2304}, std::tuple{1000, 4608, 2304}, std::tuple{2304, 4608, 4608},
+        std::tuple{5000, 10000, 10000}}) {
+    EXPECT_EQ(this->os().SetSockOpt(fd, SOL_SOCKET, SO_SNDBUF, &requested, sizeof(requested)), kOk);
+    EXPECT_EQ(this->os().SetSockOpt(fd, SOL_SOCKET, SO_RCVBUF, &requested, sizeof(requested)), kOk);
+    EXPECT_EQ(this->SockOpt(fd, SO_SNDBUF), sndbuf) << requested;
+    EXPECT_EQ(this->SockOpt(fd, SO_RCVBUF), rcvbuf) << requested;
+  }
 }
 
 TYPED_TEST(KernelContractTest, SocketPairs) {

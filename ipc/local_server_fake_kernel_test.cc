@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -118,6 +119,38 @@ TEST_F(LocalServerOnFakeKernelTest, WaitForNewConnectionWithAClient) {
   EXPECT_EQ(loop_.Now(), before_wait) << "the byte was there: no time passed";
   EXPECT_EQ(accepted->ReadAll(), "w");
   RawClose(static_cast<int>(client.rc));
+}
+
+// What the README's example ("Testing with an in-memory kernel") says happens.
+TEST_F(LocalServerOnFakeKernelTest, TheReadmeExample) {
+  const eventloop::TimePoint start = loop_.Now();
+  LocalServer server(loop_, kernel_);
+  LocalSocket client(loop_, kernel_);
+  std::unique_ptr<LocalSocket> peer;
+  std::string received;
+  std::vector<std::string> peer_events;
+  server.new_connection.Connect([&] {
+    peer = server.NextPendingConnection();
+    peer->ready_read.Connect([&] { received += peer->ReadAll(); });
+    peer->error_occurred.Connect(
+        [&](Error error) { peer_events.push_back(error == Error::kPeerClosed ? "error" : "?"); });
+    peer->disconnected.Connect([&] { peer_events.push_back("disconnected"); });
+  });
+  ASSERT_TRUE(server.Listen("/tmp/svc"));
+  client.ConnectToServer("/tmp/svc");
+  EXPECT_EQ(client.state(), State::kConnected);
+  client.Write("hello");
+  loop_.RunUntilIdle();
+  EXPECT_EQ(received, "hello");
+  EXPECT_EQ(loop_.Now(), start);
+
+  kernel_.FailNext(FakeKernel::Call::kSendMsg, ECONNRESET, peer->socket_descriptor());
+  peer->Write("reply");
+  loop_.RunUntilIdle();
+  EXPECT_EQ(peer_events, (std::vector<std::string>{"error", "disconnected"}));
+  EXPECT_EQ(client.state(), State::kUnconnected);
+  EXPECT_EQ(client.error(), Error::kPeerClosed);
+  EXPECT_EQ(client.BytesAvailable(), 0) << "the reply was never sent";
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "ipc/local_server.h"
 #include "ipc/local_socket.h"
 #include "testing/data_pattern.h"
 #include "testing/fake_kernel.h"
@@ -292,6 +293,118 @@ TEST_F(PeerLastWordsOnFakeKernelTest, InFlush) {
 TEST_F(PeerLastWordsOnFakeKernelTest, InWaitForReadyRead) {
   EXPECT_TRUE(socket_->WaitForReadyRead(5000));
   ExpectLastWordsDeliveredFirst("LocalSocket::WaitForReadyRead");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults injected through the kernel: examples of driving the library's error paths.
+
+// A client and a LocalServer's socket, connected; `server_` is the accepted socket.
+class FaultOnFakeKernelTest : public test::FakeKernelTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Listen(kPath)) << server_.error_string();
+    client_.ConnectToServer(kPath);
+    ASSERT_EQ(client_.state(), State::kConnected);
+    loop_.RunUntilIdle();
+    accepted_ = server_.NextPendingConnection();
+    ASSERT_NE(accepted_, nullptr);
+    accepted_->ready_read.Connect([this] { server_got_ += accepted_->ReadAll(); });
+  }
+  void TearDown() override {
+    accepted_.reset();
+    client_.Abort();
+    server_.Close();
+    test::FakeKernelTest::TearDown();
+  }
+
+  LocalServer server_{loop_, kernel_};
+  LocalSocket client_{loop_, kernel_};
+  std::unique_ptr<LocalSocket> accepted_;
+  std::string server_got_;
+};
+
+TEST_F(FaultOnFakeKernelTest, ShortSendsAreFinishedOnWritability) {
+  EventRecorder events(client_);
+  kernel_.CapSends(client_.socket_descriptor(), 2);
+  EXPECT_EQ(client_.Write("hello"), 5);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(server_got_, "hello");
+  EXPECT_EQ(kernel_.call_count(Call::kSendMsg), 3);
+  EXPECT_EQ(events.events(), (Events{"bytes_written:2", "bytes_written:2", "bytes_written:1"}));
+}
+
+TEST_F(FaultOnFakeKernelTest, APeerResetDeliversWhatWasQueuedThenEndsTheConnection) {
+  EventRecorder events(client_);
+  std::string client_got;
+  client_.ready_read.Connect([&] { client_got += client_.ReadAll(); });
+  accepted_->Write("last");
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(kernel_.ResetConnection(client_.socket_descriptor()));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(client_got, "last");
+  EXPECT_EQ(events.events(),
+            (Events{"ready_read", "error:kPeerClosed", "state:kClosing", "state:kUnconnected",
+                    "read_channel_finished", "disconnected"}));
+  EXPECT_EQ(client_.error_string(), "LocalSocket::Read: remote closed: Connection reset by peer");
+  EXPECT_EQ(accepted_->state(), State::kUnconnected);
+  EXPECT_EQ(accepted_->error(), Error::kPeerClosed);
+}
+
+TEST_F(FaultOnFakeKernelTest, AnInjectedSendErrorEndsTheConnection) {
+  EventRecorder events(client_);
+  kernel_.FailNext(Call::kSendMsg, EIO, client_.socket_descriptor());
+  EXPECT_EQ(client_.Write("x"), 1);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(server_got_, "");
+  EXPECT_EQ(client_.state(), State::kUnconnected);
+  EXPECT_EQ(client_.error(), Error::kConnection);
+  EXPECT_EQ(events.events(), (Events{"error:kConnection", "state:kClosing", "state:kUnconnected",
+                                     "read_channel_finished", "disconnected"}));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(accepted_->state(), State::kUnconnected) << "the server's end sees the close";
+}
+
+TEST_F(LocalSocketOnFakeKernelTest, AnInjectedConnectErrorFailsTheConnectAndClosesTheSocket) {
+  const int listener = RawListen(kPath);
+  {
+    LocalSocket client(loop_, kernel_);
+    EventRecorder events(client);
+    kernel_.FailNext(Call::kConnect, ECONNREFUSED);
+    client.ConnectToServer(kPath);
+    EXPECT_EQ(events.events(),
+              (Events{"state:kConnecting", "error:kConnectionRefused", "state:kUnconnected"}));
+    EXPECT_EQ(client.error_string(),
+              "LocalSocket::ConnectToServer: connection refused: Connection refused");
+    EXPECT_EQ(kernel_.PendingConnections(listener), 0u);
+  }
+  RawClose(listener);  // The fixture checks that the client's socket was closed.
+}
+
+TEST_F(LocalSocketOnFakeKernelTest, AcceptingWithNoDescriptorLeftBacksOffAndRecovers) {
+  LocalServer server(loop_, kernel_);
+  ASSERT_TRUE(server.Listen(kPath));
+  std::vector<Error> errors;
+  server.error_occurred.Connect([&](Error error) { errors.push_back(error); });
+  const SysResult client = RawConnect(kPath);
+  ASSERT_GE(client.rc, 0);
+  kernel_.SetFdLimit(static_cast<int>(client.rc) + 1);  // No descriptor left for accept4.
+  const int64_t accepts_before = kernel_.call_count(Call::kAccept4);
+  loop_.FastForwardBy(milliseconds(1000));
+  // One failure, then retries at 10, 30, 70, 150, 310 and 630 ms: no busy loop. Each failed
+  // attempt is reported.
+  EXPECT_EQ(kernel_.call_count(Call::kAccept4) - accepts_before, 7);
+  EXPECT_EQ(errors, std::vector<Error>(7, Error::kSocketResource));
+  EXPECT_EQ(server.server_error(), Error::kSocketResource);
+  EXPECT_FALSE(server.HasPendingConnections());
+  kernel_.SetFdLimit(1024);
+  loop_.FastForwardBy(milliseconds(269));
+  EXPECT_FALSE(server.HasPendingConnections());
+  loop_.FastForwardBy(milliseconds(1));  // The retry at 1270 ms.
+  EXPECT_TRUE(server.HasPendingConnections());
+  std::unique_ptr<LocalSocket> accepted = server.NextPendingConnection();
+  ASSERT_NE(accepted, nullptr);
+  EXPECT_EQ(accepted->state(), State::kConnected);
+  RawClose(static_cast<int>(client.rc));
 }
 
 }  // namespace

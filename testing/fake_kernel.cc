@@ -201,10 +201,10 @@ void FakeKernel::SetBlockHook(std::function<bool()> hook) { block_hook_ = std::m
 // ---------------------------------------------------------------------------------------------
 // The loop's readiness.
 
-int FakeKernel::PollEventsOf(const OpenFile& file) const {
+int FakeKernel::PollEventsOf(const OpenFile& file) {
   switch (file.kind) {
     case OpenFile::Kind::kSocket:
-      return sockets_.PollEvents(*file.socket);
+      return fake_kernel::PollEvents(*file.socket);
     case OpenFile::Kind::kRegular:
     case OpenFile::Kind::kDirectory:
       return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
@@ -290,7 +290,7 @@ bool FakeKernel::SetBacklogFull(int listening_fd, bool full) {
   int err = 0;
   fake_kernel::Socket* socket = SocketOf(listening_fd, &err);
   if (socket == nullptr) return false;
-  sockets_.SetBacklogFull(*socket, full);
+  socket->backlog_full = full;
   return true;
 }
 

@@ -258,8 +258,8 @@ class FakeKernel final : public OsCalls {
   // no progress (the call then fails EDEADLK).
   bool BlockOnce(int* rounds);
   void SyncLoop();
-  // The loop events (kReadable/kWritable) and the poll events of an open file.
-  int PollEventsOf(const fake_kernel::OpenFile& file) const;
+  // The poll(2) events of an open file.
+  static int PollEventsOf(const fake_kernel::OpenFile& file);
   void PushReadiness(int fd);
   // The socket open on `fd`, or nullptr with `*err` set (EBADF, ENOTSOCK).
   fake_kernel::Socket* SocketOf(int fd, int* err);
@@ -275,7 +275,7 @@ class FakeKernel final : public OsCalls {
   void ReleaseFile(fake_kernel::OpenFile& file);
   // Receives into `iov` with the blocking rules; fills `msg`'s name when it is not null.
   SysResult Receive(int fd, const iovec* iov, size_t iov_count, int flags, msghdr* msg);
-  SysResult Fail(int err) const { return SysResult{-1, err}; }
+  static SysResult Fail(int err) { return SysResult{-1, err}; }
 
   eventloop::FakeEventLoop& loop_;
   const FakeKernelOptions options_;

@@ -184,7 +184,10 @@ int FileSystem::Lstat(const char* path, struct stat* st) const {
   return 0;
 }
 
-int FileSystem::Chmod(const char* path, mode_t mode) {
+// Not const: it changes the namespace (through the inodes it holds).
+// NOLINTNEXTLINE(readability-make-member-function-const)
+int FileSystem::Chmod(const char* path,
+                      mode_t mode) {  // NOLINT(readability-make-member-function-const)
   const Walk walk = Resolve(path, /*follow_last=*/true);
   if (walk.err != 0) return walk.err;
   if (!walk.node) return ENOENT;
@@ -303,8 +306,8 @@ int FileSystem::FindSocketFile(const char* path, std::shared_ptr<Inode>* node) c
 
 int FileSystem::Open(const char* path, int flags, mode_t mode, std::shared_ptr<Inode>* node) {
   if ((flags & O_CREAT) && (flags & O_DIRECTORY)) return EINVAL;
-  const bool exclusive = (flags & O_CREAT) && (flags & O_EXCL);
-  const Walk walk = Resolve(path, /*follow_last=*/!(flags & O_NOFOLLOW) && !exclusive);
+  const bool exclusive = (flags & O_CREAT) != 0 && (flags & O_EXCL) != 0;
+  const Walk walk = Resolve(path, /*follow_last=*/(flags & O_NOFOLLOW) == 0 && !exclusive);
   if (walk.err != 0) return walk.err;
   if (!walk.node) {
     if (!(flags & O_CREAT)) return ENOENT;

@@ -316,7 +316,7 @@ SysResult FakeKernel::SetSockOpt(int fd, int level, int name, const void* value,
     case SO_SNDBUF:
     case SO_SNDBUFFORCE: {
       if (name == SO_SNDBUFFORCE && !may_force) return Fail(EPERM);
-      unsigned size = static_cast<unsigned>(requested);
+      auto size = static_cast<unsigned>(requested);
       if (name == SO_SNDBUF) size = std::min(size, kSysctlMax);
       if (name == SO_SNDBUFFORCE && requested < 0) size = 0;
       sockets_.SetSendBuffer(*socket, doubled(size, fake_kernel::kMinSendBuffer));
@@ -325,10 +325,10 @@ SysResult FakeKernel::SetSockOpt(int fd, int level, int name, const void* value,
     case SO_RCVBUF:
     case SO_RCVBUFFORCE: {
       if (name == SO_RCVBUFFORCE && !may_force) return Fail(EPERM);
-      unsigned size = static_cast<unsigned>(requested);
+      auto size = static_cast<unsigned>(requested);
       if (name == SO_RCVBUF) size = std::min(size, kSysctlMax);
       if (name == SO_RCVBUFFORCE && requested < 0) size = 0;
-      sockets_.SetReceiveBuffer(*socket, doubled(size, fake_kernel::kMinReceiveBuffer));
+      socket->receive_buffer = doubled(size, fake_kernel::kMinReceiveBuffer);
       return SysResult{0, 0};
     }
     default:

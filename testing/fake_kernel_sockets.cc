@@ -39,7 +39,7 @@ void UnixAddress::Write(sockaddr* address, socklen_t* length) const {
       size = kPathOffset + 1 + name.size();
       break;
   }
-  const size_t room = static_cast<size_t>(*length);  // Callers reject negative ones.
+  const auto room = static_cast<size_t>(*length);  // Callers reject negative ones.
   std::memcpy(address, &full, std::min(room, size));
   *length = static_cast<socklen_t>(size);
 }
@@ -358,9 +358,7 @@ void SocketTable::SetSendBuffer(Socket& socket, int bytes) {
   Touch(socket);
 }
 
-void SocketTable::SetBacklogFull(Socket& socket, bool full) { socket.backlog_full = full; }
-
-int SocketTable::PollEvents(const Socket& socket) const {
+int PollEvents(const Socket& socket) {
   if (!socket.Modeled()) return 0;
   int events = 0;
   if (socket.error != 0) events |= POLLERR;

@@ -91,6 +91,10 @@ struct Socket {
   uint64_t open_file = 0;  // The open file description using it; 0 for embryos.
 };
 
+// The poll(2) events of `socket` (POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP, ...), as
+// Linux's unix_poll() computes them.
+int PollEvents(const Socket& socket);
+
 // The sockets and the abstract namespace. Functions returning int return 0 or an errno;
 // byte counts are returned as int64_t, negative for -errno. A return of EAGAIN (-EAGAIN) means
 // the call would block: the caller fails it or waits. Every socket whose readiness may have
@@ -127,11 +131,6 @@ class SocketTable {
   int TakeError(Socket& socket);
   // Changes SO_SNDBUF (no clamping).
   void SetSendBuffer(Socket& socket, int bytes);
-  void SetBacklogFull(Socket& socket, bool full);
-  void SetReceiveBuffer(Socket& socket, int bytes) { socket.receive_buffer = bytes; }
-
-  // The poll(2) events of `socket` (POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP, ...).
-  int PollEvents(const Socket& socket) const;
 
   // The ids of sockets whose state changed since the last call (may repeat).
   std::vector<uint64_t> TakeTouched();

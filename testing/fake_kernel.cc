@@ -64,7 +64,7 @@ FakeKernel::FakeKernel(eventloop::FakeEventLoop& loop, FakeKernelOptions options
                       return 0;
                     })
               : fake_kernel::FileSystem::DirectoryFdLookup()),
-      sockets_(fs_),
+      sockets_(fs_, options_.send_buffer),
       fds_(options_.first_fd, options_.reuse_fds, options_.max_fds),
       loop_settled_fd_readiness_(loop.settles_fd_readiness()) {
   loop_.SetSettlesFdReadiness(true);
@@ -152,8 +152,10 @@ SysResult FakeKernel::Fcntl(int fd, int cmd, int arg) {
 
 SysResult FakeKernel::Poll(pollfd* fds, nfds_t nfds, int timeout_ms) {
   SyncScope scope(this);
-  std::vector<int> polled;
-  for (nfds_t i = 0; fds != nullptr && i < nfds; ++i) polled.push_back(fds[i].fd);
+  std::vector<int> polled;  // For matching faults (only needed when some are pending).
+  for (nfds_t i = 0; faults_.pending() > 0 && fds != nullptr && i < nfds; ++i) {
+    polled.push_back(fds[i].fd);
+  }
   if (const int err = faults_.Take(Call::kPoll, polled.data(), polled.size(), nullptr)) {
     return Fail(err);
   }
@@ -228,16 +230,17 @@ void FakeKernel::PushReadiness(int fd) {
 }
 
 void FakeKernel::SyncLoop() {
-  for (const uint64_t id : sockets_.TakeTouched()) {
+  sockets_.TakeTouched(&sync_sockets_);
+  for (const uint64_t id : sync_sockets_) {
     const fake_kernel::Socket* socket = sockets_.Find(id);
     if (socket == nullptr || socket->open_file == 0) continue;
     if (const OpenFile* file = fds_.FindFile(socket->open_file)) {
       for (const int fd : file->fds) PushReadiness(fd);
     }
   }
-  std::vector<int> fds;
-  fds.swap(touched_fds_);
-  for (const int fd : fds) PushReadiness(fd);
+  sync_fds_.clear();
+  sync_fds_.swap(touched_fds_);
+  for (const int fd : sync_fds_) PushReadiness(fd);
 }
 
 // ---------------------------------------------------------------------------------------------

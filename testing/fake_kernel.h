@@ -285,6 +285,9 @@ class FakeKernel final : public OsCalls {
   fake_kernel::FaultPlan faults_;
   std::function<bool()> block_hook_;
   std::vector<int> touched_fds_;
+  // Scratch space of SyncLoop (kept to spare allocations).
+  std::vector<uint64_t> sync_sockets_;
+  std::vector<int> sync_fds_;
   int64_t stalls_ = 0;
   const bool loop_settled_fd_readiness_;  // Restored at destruction.
 };

@@ -68,7 +68,7 @@ SysResult FakeKernel::Socket(int domain, int type, int protocol) {
   int base = 0;
   if (const int err = CheckSocketArguments(domain, type, protocol, &base)) return Fail(err);
   if (!fds_.HasRoom(1)) return Fail(EMFILE);
-  fake_kernel::Socket* socket = sockets_.Create(domain, base, options_.send_buffer);
+  fake_kernel::Socket* socket = sockets_.Create(domain, base);
   return SysResult{InstallSocket(socket, type & kTypeFlags), 0};
 }
 
@@ -80,8 +80,8 @@ SysResult FakeKernel::SocketPair(int domain, int type, int protocol, int fds[2])
   if (domain != AF_UNIX) return Fail(EOPNOTSUPP);
   if (fds == nullptr) return Fail(EFAULT);
   if (!fds_.HasRoom(2)) return Fail(EMFILE);
-  fake_kernel::Socket* a = sockets_.Create(domain, base, options_.send_buffer);
-  fake_kernel::Socket* b = sockets_.Create(domain, base, options_.send_buffer);
+  fake_kernel::Socket* a = sockets_.Create(domain, base);
+  fake_kernel::Socket* b = sockets_.Create(domain, base);
   if (a->Modeled()) sockets_.ConnectPair(*a, *b);
   fds[0] = InstallSocket(a, type & kTypeFlags);
   fds[1] = InstallSocket(b, type & kTypeFlags);
@@ -224,8 +224,13 @@ SysResult FakeKernel::SendMsg(int fd, const msghdr* msg, int flags) {
   for (;;) {
     socket = SocketOf(fd, &err);  // A block hook may have closed it.
     if (socket == nullptr) return sent > 0 ? SysResult{static_cast<int64_t>(sent), 0} : Fail(err);
-    const std::vector<iovec> rest = SkipBytes(msg->msg_iov, msg->msg_iovlen, sent);
-    const int64_t result = sockets_.Send(*socket, rest.data(), rest.size(), cap - sent);
+    int64_t result = 0;
+    if (sent == 0) {
+      result = sockets_.Send(*socket, msg->msg_iov, msg->msg_iovlen, cap);
+    } else {  // A blocking send resumed after a wait.
+      const std::vector<iovec> rest = SkipBytes(msg->msg_iov, msg->msg_iovlen, sent);
+      result = sockets_.Send(*socket, rest.data(), rest.size(), cap - sent);
+    }
     if (result > 0) sent += static_cast<size_t>(result);
     const bool would_block = result == -EAGAIN || (result > 0 && sent < total && sent < cap);
     if (blocks && would_block) {

@@ -68,12 +68,12 @@ int ReadAddress(const sockaddr* address, socklen_t length, UnixAddress* out) {
 
 SocketTable::~SocketTable() = default;
 
-Socket* SocketTable::Create(int domain, int type, int send_buffer) {
+Socket* SocketTable::Create(int domain, int type) {
   auto socket = std::make_unique<Socket>();
   socket->id = next_id_++;
   socket->domain = domain;
   socket->type = type;
-  socket->send_buffer = send_buffer;
+  socket->send_buffer = default_send_buffer_;
   Socket* raw = socket.get();
   sockets_.emplace(raw->id, std::move(socket));
   Touch(*raw);
@@ -175,7 +175,7 @@ int SocketTable::Connect(Socket& socket, const UnixAddress& address) {
   }
   // The server's end exists at once (an embryo in the listener's queue), so the client may
   // send before the server accepts.
-  Socket* embryo = Create(socket.domain, socket.type, socket.send_buffer);
+  Socket* embryo = Create(socket.domain, socket.type);
   embryo->local = other->local;
   embryo->remote = socket.local;
   embryo->listener = other;
@@ -376,10 +376,9 @@ int PollEvents(const Socket& socket) {
   return events;
 }
 
-std::vector<uint64_t> SocketTable::TakeTouched() {
-  std::vector<uint64_t> touched;
-  touched.swap(touched_);
-  return touched;
+void SocketTable::TakeTouched(std::vector<uint64_t>* ids) {
+  ids->clear();
+  ids->swap(touched_);
 }
 
 Socket* SocketTable::Find(uint64_t id) {

@@ -101,13 +101,16 @@ int PollEvents(const Socket& socket);
 // changed is recorded for TakeTouched(). Single-threaded.
 class SocketTable {
  public:
-  explicit SocketTable(FileSystem& fs) : fs_(fs) {}
+  // `default_send_buffer`: SO_SNDBUF of the sockets it makes (the server's end of a
+  // connection too).
+  SocketTable(FileSystem& fs, int default_send_buffer)
+      : fs_(fs), default_send_buffer_(default_send_buffer) {}
   ~SocketTable();
   SocketTable(const SocketTable&) = delete;
   SocketTable& operator=(const SocketTable&) = delete;
 
-  // A new unconnected socket (arguments already checked), with `send_buffer` as SO_SNDBUF.
-  Socket* Create(int domain, int type, int send_buffer);
+  // A new unconnected socket (arguments already checked).
+  Socket* Create(int domain, int type);
   // Two connected, unnamed AF_UNIX stream sockets (socketpair).
   void ConnectPair(Socket& a, Socket& b);
 
@@ -132,8 +135,9 @@ class SocketTable {
   // Changes SO_SNDBUF (no clamping).
   void SetSendBuffer(Socket& socket, int bytes);
 
-  // The ids of sockets whose state changed since the last call (may repeat).
-  std::vector<uint64_t> TakeTouched();
+  // Moves the ids of sockets whose state changed since the last call (may repeat) into
+  // `*ids` (cleared first).
+  void TakeTouched(std::vector<uint64_t>* ids);
   Socket* Find(uint64_t id);
   size_t size() const { return sockets_.size(); }
 
@@ -144,6 +148,7 @@ class SocketTable {
   void Touch(const Socket& socket) { touched_.push_back(socket.id); }
 
   FileSystem& fs_;
+  const int default_send_buffer_;
   std::map<uint64_t, std::unique_ptr<Socket>> sockets_;
   std::map<std::string, Socket*> abstract_names_;
   std::vector<uint64_t> touched_;

@@ -108,6 +108,33 @@ TEST(FakeKernelOptionsTest, FirstFdZeroAndNumbersNeverReused) {
   EXPECT_THAT(kernel.open_fds(), ElementsAre(1));
 }
 
+TEST(FakeKernelOptionsTest, TheSendBufferOptionAppliesToEverySocketTheKernelMakes) {
+  eventloop::FakeEventLoop loop;
+  FakeKernelOptions options;
+  options.send_buffer = 1000;
+  FakeKernel kernel(loop, options);
+  const SysResult listener = ListenOn(kernel, "/tmp/srv");
+  const SysResult client = kernel.Socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  ASSERT_TRUE(kernel.SetSendBufferSize(static_cast<int>(client.rc), 50));
+  socklen_t length = 0;
+  const sockaddr_un address = test::UnixSocketAddress("/tmp/srv", false, &length);
+  ASSERT_EQ(kernel.Connect(static_cast<int>(client.rc), reinterpret_cast<const sockaddr*>(&address),
+                           length),
+            kOk);
+  const SysResult server = kernel.Accept4(static_cast<int>(listener.rc), nullptr, nullptr, 0);
+  const auto sndbuf = [&](const SysResult& fd) {
+    int value = 0;
+    socklen_t size = sizeof(value);
+    EXPECT_EQ(kernel.GetSockOpt(static_cast<int>(fd.rc), SOL_SOCKET, SO_SNDBUF, &value, &size),
+              kOk);
+    return value;
+  };
+  EXPECT_EQ(sndbuf(listener), 1000);
+  EXPECT_EQ(sndbuf(client), 50);
+  EXPECT_EQ(sndbuf(server), 1000) << "the server's end does not inherit the client's";
+  for (const SysResult& fd : {listener, client, server}) kernel.Close(static_cast<int>(fd.rc));
+}
+
 TEST_F(FakeKernelTest, DoubleClosesAreRecordedAndFailEbadf) {
   const int fd = Fd(kernel_.Socket(AF_UNIX, SOCK_STREAM, 0));
   EXPECT_EQ(kernel_.Close(fd), kOk);

@@ -34,7 +34,8 @@ SysResult ConnectTo(OsCalls& os, std::string_view name, bool abstract = false,
 // One sendmsg of `data`: the count sent, or the failure.
 SysResult SendString(OsCalls& os, int fd, std::string_view data);
 
-// One recv of at most `max` bytes, appended to `*out`: the count (0 at EOF), or the failure.
+// One recv of at most `max` bytes (reserved in `*out` first), appended to `*out`: the count
+// (0 at EOF), or the failure.
 SysResult ReceiveString(OsCalls& os, int fd, size_t max, std::string* out);
 
 // Receives until the socket has nothing more right now (EAGAIN), EOF or an error, at most

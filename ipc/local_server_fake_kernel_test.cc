@@ -121,6 +121,21 @@ TEST_F(LocalServerOnFakeKernelTest, WaitForNewConnectionWithAClient) {
   RawClose(static_cast<int>(client.rc));
 }
 
+// A race made deterministic: the server closes at the exact moment a client connects (between
+// its socket() and its connect()).
+TEST_F(LocalServerOnFakeKernelTest, AServerClosingWhileAClientConnectsIsServerNotFound) {
+  LocalServer server(loop_, kernel_);
+  ASSERT_TRUE(server.Listen("/tmp/race"));
+  kernel_.RunBeforeNext(Call::kConnect, [&] { server.Close(); });
+  LocalSocket client(loop_, kernel_);
+  client.ConnectToServer("/tmp/race");
+  EXPECT_EQ(client.state(), State::kUnconnected);
+  EXPECT_EQ(client.error(), Error::kServerNotFound);
+  EXPECT_EQ(client.error_string(),
+            "LocalSocket::ConnectToServer: server not found: No such file or directory");
+  EXPECT_FALSE(server.IsListening());
+}
+
 // What the README's example ("Testing with an in-memory kernel") says happens.
 TEST_F(LocalServerOnFakeKernelTest, TheReadmeExample) {
   const eventloop::TimePoint start = loop_.Now();

@@ -95,7 +95,7 @@ FakeKernel::~FakeKernel() {
 
 SysResult FakeKernel::Close(int fd) {
   SyncScope scope(this);
-  const int fault = faults_.Take(Call::kClose, fd);
+  const int fault = Enter(Call::kClose, fd);
   if (fds_.Find(fd) == nullptr) {
     fds_.RecordBadClose(fd);
     return Fail(EBADF);
@@ -116,7 +116,7 @@ void FakeKernel::ReleaseFile(OpenFile& file) {
 
 SysResult FakeKernel::Fcntl(int fd, int cmd, int arg) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kFcntl, fd)) return Fail(err);
+  if (const int err = Enter(Call::kFcntl, fd)) return Fail(err);
   fake_kernel::FdTable::Entry* entry = fds_.Find(fd);
   if (entry == nullptr) return Fail(EBADF);
   OpenFile& file = *entry->file;
@@ -156,7 +156,7 @@ SysResult FakeKernel::Poll(pollfd* fds, nfds_t nfds, int timeout_ms) {
   for (nfds_t i = 0; faults_.pending() > 0 && fds != nullptr && i < nfds; ++i) {
     polled.push_back(fds[i].fd);
   }
-  if (const int err = faults_.Take(Call::kPoll, polled.data(), polled.size(), nullptr)) {
+  if (const int err = Enter(Call::kPoll, polled.data(), polled.size(), nullptr)) {
     return Fail(err);
   }
   if (nfds > static_cast<nfds_t>(fds_.limit())) return Fail(EINVAL);
@@ -309,7 +309,25 @@ bool FakeKernel::ResetConnection(int fd) {
   return true;
 }
 
+void FakeKernel::RunBeforeNext(Call call, std::function<void()> action, int fd, int times) {
+  faults_.RunBeforeNext(call, fd, /*by_path=*/false, std::string(), std::move(action), times);
+}
+
+void FakeKernel::RunBeforeNextOnPath(Call call, std::string path, std::function<void()> action,
+                                     int times) {
+  faults_.RunBeforeNext(call, kAnyFd, /*by_path=*/true, std::move(path), std::move(action), times);
+}
+
 void FakeKernel::ClearFaults() { faults_.Clear(); }
+
+int FakeKernel::Enter(Call call, const int* fds, size_t fd_count, const char* path) {
+  if (faults_.has_actions()) {
+    if (const std::function<void()> action = faults_.TakeAction(call, fds, fd_count, path)) {
+      action();
+    }
+  }
+  return faults_.Take(call, fds, fd_count, path);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Inspection.

@@ -64,7 +64,8 @@
 // Faults, for the next call of a kind: FailNext (any call on an fd: the call fails with the
 // errno and has no effect, except that a failed close still releases the descriptor, as
 // Linux), FailNextOnPath, CapSends (short sends), SetBacklogFull (connects get EAGAIN) and
-// ResetConnection (the peer resets).
+// ResetConnection (the peer resets). RunBeforeNext runs code right before a call (another
+// process acting at that point: races made deterministic).
 //
 // Accounting: open_fds(), bad_closes() (closes of descriptors that were not open: double
 // closes), call_count(), socket_count().
@@ -191,9 +192,17 @@ class FakeKernel final : public OsCalls {
   // it, then ECONNRESET once, then EOF; sends fail EPIPE (as Linux: use FailNext for an
   // ECONNRESET from a send). False (and nothing changes) if `fd` is not a connected socket.
   bool ResetConnection(int fd);
-  // Drops every pending fault and cap (SetBacklogFull stays).
+  // Before the next `times` calls of `call` on `fd` (kAnyFd: any descriptor, and the calls that
+  // take none), `action` runs; the call then proceeds and sees what the action changed. The
+  // action may call this kernel (it is another process acting at that exact point: a
+  // deterministic race) and advance the clock. A fault for the same call applies after it.
+  void RunBeforeNext(Call call, std::function<void()> action, int fd = kAnyFd, int times = 1);
+  // The same for calls whose (first) path argument is exactly `path`.
+  void RunBeforeNextOnPath(Call call, std::string path, std::function<void()> action,
+                           int times = 1);
+  // Drops every pending fault, cap and action (SetBacklogFull stays).
   void ClearFaults();
-  // Faults and caps not used up.
+  // Faults, caps and actions not used up.
   size_t pending_faults() const { return faults_.pending(); }
 
   // ---- Blocking. `hook` runs whenever a call would block (see the file comment): it may act
@@ -254,6 +263,10 @@ class FakeKernel final : public OsCalls {
    private:
     FakeKernel* const kernel_;
   };
+  // The start of every call: runs a matching RunBeforeNext action, counts the call and returns
+  // the errno of a matching fault (0 if none).
+  int Enter(Call call, const int* fds, size_t fd_count, const char* path);
+  int Enter(Call call, int fd) { return Enter(call, &fd, 1, nullptr); }
   // What a blocking call does when it cannot proceed: runs the hook once; false when it made
   // no progress (the call then fails EDEADLK).
   bool BlockOnce(int* rounds);

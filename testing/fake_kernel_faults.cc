@@ -73,14 +73,32 @@ const char* CallName(Call call) {
 
 std::ostream& operator<<(std::ostream& os, Call call) { return os << CallName(call); }
 
+bool FaultPlan::Match::Matches(Call made, const int* fds, size_t fd_count,
+                               const char* made_path) const {
+  if (made != call) return false;
+  if (by_path) return made_path != nullptr && path == made_path;
+  if (fd == kAnyFd) return true;
+  for (size_t i = 0; i < fd_count; ++i) {
+    if (fds[i] == fd) return true;
+  }
+  return false;
+}
+
 void FaultPlan::FailNext(Call call, int err, int fd, int times) {
   if (times == 0 || times < kAlways || err <= 0) return;
-  faults_.push_back(Fault{call, fd, false, std::string(), err, times});
+  faults_.push_back(Fault{Match{call, fd, false, std::string()}, err, times});
 }
 
 void FaultPlan::FailNextOnPath(Call call, std::string path, int err, int times) {
   if (times == 0 || times < kAlways || err <= 0) return;
-  faults_.push_back(Fault{call, kAnyFd, true, std::move(path), err, times});
+  faults_.push_back(Fault{Match{call, kAnyFd, true, std::move(path)}, err, times});
+}
+
+void FaultPlan::RunBeforeNext(Call call, int fd, bool by_path, std::string path,
+                              std::function<void()> action, int times) {
+  if (times == 0 || times < kAlways || !action) return;
+  actions_.push_back(Action{Match{call, by_path ? kAnyFd : fd, by_path, std::move(path)},
+                            std::move(action), times});
 }
 
 void FaultPlan::CapSends(int fd, size_t max_bytes, int times) {
@@ -97,26 +115,29 @@ void FaultPlan::CapSends(int fd, size_t max_bytes, int times) {
 void FaultPlan::Clear() {
   faults_.clear();
   caps_.clear();
+  actions_.clear();
 }
 
 int FaultPlan::Take(Call call, const int* fds, size_t fd_count, const char* path) {
   ++counts_[static_cast<size_t>(call)];
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (it->call != call) continue;
-    bool matches = false;
-    if (it->by_path) {
-      matches = path != nullptr && it->path == path;
-    } else if (it->fd == kAnyFd) {
-      matches = true;
-    } else {
-      for (size_t i = 0; i < fd_count && !matches; ++i) matches = fds[i] == it->fd;
-    }
-    if (!matches) continue;
+    if (!it->match.Matches(call, fds, fd_count, path)) continue;
     const int err = it->err;
     if (UseOnce(&it->times)) faults_.erase(it);
     return err;
   }
   return 0;
+}
+
+std::function<void()> FaultPlan::TakeAction(Call call, const int* fds, size_t fd_count,
+                                            const char* path) {
+  for (auto it = actions_.begin(); it != actions_.end(); ++it) {
+    if (!it->match.Matches(call, fds, fd_count, path)) continue;
+    std::function<void()> run = it->run;
+    if (UseOnce(&it->times)) actions_.erase(it);
+    return run;
+  }
+  return {};
 }
 
 size_t FaultPlan::TakeSendCap(int fd) {

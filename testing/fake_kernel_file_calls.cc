@@ -26,7 +26,7 @@ SysResult Result(int err) { return err == 0 ? SysResult{0, 0} : SysResult{-1, er
 
 SysResult FakeKernel::Fstat(int fd, struct stat* st) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kFstat, fd)) return Fail(err);
+  if (const int err = Enter(Call::kFstat, fd)) return Fail(err);
   const fake_kernel::FdTable::Entry* entry = fds_.Find(fd);
   if (entry == nullptr) return Fail(EBADF);
   if (st == nullptr) return Fail(EFAULT);
@@ -48,49 +48,49 @@ SysResult FakeKernel::Fstat(int fd, struct stat* st) {
 
 SysResult FakeKernel::Lstat(const char* path, struct stat* st) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kLstat, nullptr, 0, path)) return Fail(err);
+  if (const int err = Enter(Call::kLstat, nullptr, 0, path)) return Fail(err);
   if (path == nullptr || st == nullptr) return Fail(EFAULT);
   return Result(fs_.Lstat(path, st));
 }
 
 SysResult FakeKernel::Chmod(const char* path, mode_t mode) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kChmod, nullptr, 0, path)) return Fail(err);
+  if (const int err = Enter(Call::kChmod, nullptr, 0, path)) return Fail(err);
   if (path == nullptr) return Fail(EFAULT);
   return Result(fs_.Chmod(path, mode));
 }
 
 SysResult FakeKernel::Link(const char* old_path, const char* new_path) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kLink, nullptr, 0, old_path)) return Fail(err);
+  if (const int err = Enter(Call::kLink, nullptr, 0, old_path)) return Fail(err);
   if (old_path == nullptr || new_path == nullptr) return Fail(EFAULT);
   return Result(fs_.Link(old_path, new_path));
 }
 
 SysResult FakeKernel::Unlink(const char* path) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kUnlink, nullptr, 0, path)) return Fail(err);
+  if (const int err = Enter(Call::kUnlink, nullptr, 0, path)) return Fail(err);
   if (path == nullptr) return Fail(EFAULT);
   return Result(fs_.Unlink(path));
 }
 
 SysResult FakeKernel::Mkdtemp(char* path_template) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kMkdtemp, nullptr, 0, path_template)) return Fail(err);
+  if (const int err = Enter(Call::kMkdtemp, nullptr, 0, path_template)) return Fail(err);
   if (path_template == nullptr) return Fail(EFAULT);
   return Result(fs_.Mkdtemp(path_template));
 }
 
 SysResult FakeKernel::Rmdir(const char* path) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kRmdir, nullptr, 0, path)) return Fail(err);
+  if (const int err = Enter(Call::kRmdir, nullptr, 0, path)) return Fail(err);
   if (path == nullptr) return Fail(EFAULT);
   return Result(fs_.Rmdir(path));
 }
 
 SysResult FakeKernel::Open(const char* path, int flags, mode_t mode) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kOpen, nullptr, 0, path)) return Fail(err);
+  if (const int err = Enter(Call::kOpen, nullptr, 0, path)) return Fail(err);
   if (path == nullptr) return Fail(EFAULT);
   if (!fds_.HasRoom(1)) return Fail(EMFILE);  // Linux reserves the descriptor first.
   std::shared_ptr<Inode> node;
@@ -112,7 +112,7 @@ SysResult FakeKernel::Open(const char* path, int flags, mode_t mode) {
 
 SysResult FakeKernel::Flock(int fd, int operation) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kFlock, fd)) return Fail(err);
+  if (const int err = Enter(Call::kFlock, fd)) return Fail(err);
   const int kind = operation & ~LOCK_NB;
   int rounds = 0;
   for (;;) {

@@ -64,7 +64,7 @@ int CheckAddressOut(const sockaddr* addr, const socklen_t* addr_len) {
 
 SysResult FakeKernel::Socket(int domain, int type, int protocol) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kSocket, kAnyFd)) return Fail(err);
+  if (const int err = Enter(Call::kSocket, kAnyFd)) return Fail(err);
   int base = 0;
   if (const int err = CheckSocketArguments(domain, type, protocol, &base)) return Fail(err);
   if (!fds_.HasRoom(1)) return Fail(EMFILE);
@@ -74,7 +74,7 @@ SysResult FakeKernel::Socket(int domain, int type, int protocol) {
 
 SysResult FakeKernel::SocketPair(int domain, int type, int protocol, int fds[2]) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kSocketPair, kAnyFd)) return Fail(err);
+  if (const int err = Enter(Call::kSocketPair, kAnyFd)) return Fail(err);
   int base = 0;
   if (const int err = CheckSocketArguments(domain, type, protocol, &base)) return Fail(err);
   if (domain != AF_UNIX) return Fail(EOPNOTSUPP);
@@ -90,7 +90,7 @@ SysResult FakeKernel::SocketPair(int domain, int type, int protocol, int fds[2])
 
 SysResult FakeKernel::Bind(int fd, const sockaddr* addr, socklen_t addr_len) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kBind, fd)) return Fail(err);
+  if (const int err = Enter(Call::kBind, fd)) return Fail(err);
   int err = 0;
   fake_kernel::Socket* socket = SocketOf(fd, &err);
   if (socket == nullptr) return Fail(err);
@@ -103,7 +103,7 @@ SysResult FakeKernel::Bind(int fd, const sockaddr* addr, socklen_t addr_len) {
 
 SysResult FakeKernel::Listen(int fd, int backlog) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kListen, fd)) return Fail(err);
+  if (const int err = Enter(Call::kListen, fd)) return Fail(err);
   int err = 0;
   fake_kernel::Socket* socket = SocketOf(fd, &err);
   if (socket == nullptr) return Fail(err);
@@ -113,7 +113,7 @@ SysResult FakeKernel::Listen(int fd, int backlog) {
 
 SysResult FakeKernel::Connect(int fd, const sockaddr* addr, socklen_t addr_len) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kConnect, fd)) return Fail(err);
+  if (const int err = Enter(Call::kConnect, fd)) return Fail(err);
   int rounds = 0;
   for (;;) {
     int err = 0;
@@ -135,7 +135,7 @@ SysResult FakeKernel::Connect(int fd, const sockaddr* addr, socklen_t addr_len) 
 
 SysResult FakeKernel::Accept4(int fd, sockaddr* addr, socklen_t* addr_len, int flags) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kAccept4, fd)) return Fail(err);
+  if (const int err = Enter(Call::kAccept4, fd)) return Fail(err);
   if (addr != nullptr) {
     if (const int bad = CheckAddressOut(addr, addr_len)) return Fail(bad);
   }
@@ -162,14 +162,14 @@ SysResult FakeKernel::Accept4(int fd, sockaddr* addr, socklen_t* addr_len, int f
 
 SysResult FakeKernel::Recv(int fd, void* buf, size_t len, int flags) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kRecv, fd)) return Fail(err);
+  if (const int err = Enter(Call::kRecv, fd)) return Fail(err);
   const iovec iov{buf, len};
   return Receive(fd, &iov, 1, flags, nullptr);
 }
 
 SysResult FakeKernel::RecvMsg(int fd, msghdr* msg, int flags) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kRecvMsg, fd)) return Fail(err);
+  if (const int err = Enter(Call::kRecvMsg, fd)) return Fail(err);
   if (msg == nullptr) return Fail(EFAULT);
   return Receive(fd, msg->msg_iov, msg->msg_iovlen, flags, msg);
 }
@@ -205,7 +205,7 @@ SysResult FakeKernel::Receive(int fd, const iovec* iov, size_t iov_count, int fl
 
 SysResult FakeKernel::SendMsg(int fd, const msghdr* msg, int flags) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kSendMsg, fd)) return Fail(err);
+  if (const int err = Enter(Call::kSendMsg, fd)) return Fail(err);
   if (msg == nullptr) return Fail(EFAULT);
   int err = 0;
   fake_kernel::Socket* socket = SocketOf(fd, &err);
@@ -246,7 +246,7 @@ SysResult FakeKernel::SendMsg(int fd, const msghdr* msg, int flags) {
 
 SysResult FakeKernel::Shutdown(int fd, int how) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kShutdown, fd)) return Fail(err);
+  if (const int err = Enter(Call::kShutdown, fd)) return Fail(err);
   int err = 0;
   fake_kernel::Socket* socket = SocketOf(fd, &err);
   if (socket == nullptr) return Fail(err);
@@ -256,7 +256,7 @@ SysResult FakeKernel::Shutdown(int fd, int how) {
 
 SysResult FakeKernel::GetSockOpt(int fd, int level, int name, void* value, socklen_t* value_len) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kGetSockOpt, fd)) return Fail(err);
+  if (const int err = Enter(Call::kGetSockOpt, fd)) return Fail(err);
   int err = 0;
   fake_kernel::Socket* socket = SocketOf(fd, &err);
   if (socket == nullptr) return Fail(err);
@@ -300,7 +300,7 @@ SysResult FakeKernel::GetSockOpt(int fd, int level, int name, void* value, sockl
 SysResult FakeKernel::SetSockOpt(int fd, int level, int name, const void* value,
                                  socklen_t value_len) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kSetSockOpt, fd)) return Fail(err);
+  if (const int err = Enter(Call::kSetSockOpt, fd)) return Fail(err);
   int err = 0;
   fake_kernel::Socket* socket = SocketOf(fd, &err);
   if (socket == nullptr) return Fail(err);
@@ -343,7 +343,7 @@ SysResult FakeKernel::SetSockOpt(int fd, int level, int name, const void* value,
 
 SysResult FakeKernel::GetSockName(int fd, sockaddr* addr, socklen_t* addr_len) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kGetSockName, fd)) return Fail(err);
+  if (const int err = Enter(Call::kGetSockName, fd)) return Fail(err);
   int err = 0;
   fake_kernel::Socket* socket = SocketOf(fd, &err);
   if (socket == nullptr) return Fail(err);
@@ -355,7 +355,7 @@ SysResult FakeKernel::GetSockName(int fd, sockaddr* addr, socklen_t* addr_len) {
 
 SysResult FakeKernel::GetPeerName(int fd, sockaddr* addr, socklen_t* addr_len) {
   SyncScope scope(this);
-  if (const int err = faults_.Take(Call::kGetPeerName, fd)) return Fail(err);
+  if (const int err = Enter(Call::kGetPeerName, fd)) return Fail(err);
   int err = 0;
   fake_kernel::Socket* socket = SocketOf(fd, &err);
   if (socket == nullptr) return Fail(err);

@@ -559,6 +559,33 @@ TEST_F(FakeKernelTest, ResetConnectionResetsBothEnds) {
   for (int fd : {client, server, fresh}) kernel_.Close(fd);
 }
 
+TEST_F(FakeKernelTest, RunBeforeNextActsRightBeforeTheCallWhichSeesTheChange) {
+  const int listener = Listener();
+  std::vector<std::string> log;
+  kernel_.RunBeforeNext(Call::kConnect, [&] {
+    log.push_back("before connect");
+    EXPECT_EQ(kernel_.Shutdown(listener, SHUT_RDWR), kOk);  // A nested call.
+  });
+  EXPECT_EQ(ConnectTo(kernel_, "/tmp/srv"), Err(ECONNREFUSED)) << "the listener shut down first";
+  EXPECT_EQ(ConnectTo(kernel_, "/tmp/srv"), Err(ECONNREFUSED));
+  EXPECT_THAT(log, ElementsAre("before connect")) << "once";
+  kernel_.RunBeforeNextOnPath(
+      Call::kLstat, "/tmp/srv", [&] { log.push_back("before lstat"); }, /*times=*/2);
+  kernel_.FailNextOnPath(Call::kLstat, "/tmp/srv", EIO);
+  struct stat st {};
+  EXPECT_EQ(kernel_.Lstat("/tmp", &st), kOk);
+  EXPECT_EQ(kernel_.Lstat("/tmp/srv", &st), Err(EIO)) << "a fault applies after the action";
+  EXPECT_EQ(kernel_.Lstat("/tmp/srv", &st), kOk);
+  EXPECT_THAT(log, ElementsAre("before connect", "before lstat", "before lstat"));
+  kernel_.RunBeforeNext(
+      Call::kClose, [&] { log.push_back("never"); }, 12345);
+  EXPECT_EQ(kernel_.pending_faults(), 1u);
+  kernel_.ClearFaults();
+  EXPECT_EQ(kernel_.pending_faults(), 0u);
+  kernel_.Close(listener);
+  EXPECT_EQ(log.size(), 3u);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sockets the fake does not model.
 

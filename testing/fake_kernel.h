@@ -22,7 +22,8 @@
 //   that is not a socket, a stale socket file, a missing abstract name, a listener that shut
 //   down); a missing path: ENOENT; a socket of another type: EPROTOTYPE.
 // - Data: each direction holds at most the sender's SO_SNDBUF bytes not yet read by the peer
-//   (default 212992; SO_SNDBUF set to v makes it max(2v, 4608), v capped at 212992, as Linux).
+//   (default 212992; SO_SNDBUF set to v makes it max(2v, 4608) as Linux, v capped at 212992,
+//   Linux's default net.core.wmem_max: real machines may allow more).
 //   A send takes what fits (a partial count), or fails EAGAIN when nothing fits. A socket is
 //   writable (POLLOUT) while at most a quarter of its SO_SNDBUF is in flight, as Linux. A
 //   receive returns what is queued (across sends), EAGAIN when nothing is.
@@ -47,9 +48,9 @@
 //
 // The loop. The kernel keeps the loop's readiness of every descriptor equal to what epoll
 // would report (an error or hang-up makes it readable and writable), and turns on the loop's
-// SetSettlesFdReadiness while it exists: RunUntilIdle() and FastForwardBy() run until no watcher
-// is ready, so a message, its answer and the close that follows all happen at the time point
-// they started.
+// SetSettlesFdReadiness while it exists (and restores the old setting when destroyed):
+// RunUntilIdle() and FastForwardBy() run until no watcher is ready, so a message, its answer
+// and the close that follows all happen at the time point they started.
 //
 // Fake time. Nothing here blocks. poll() returns at once when an entry is ready or the timeout
 // is 0. Otherwise it would block: it calls the block hook (SetBlockHook), if any, while the
@@ -74,7 +75,8 @@
 // SCM_CREDENTIALS (a sendmsg with control data fails EOPNOTSUPP, recvmsg returns none) and no
 // SO_PEERCRED (ENOPROTOOPT); no MSG_OOB (EOPNOTSUPP) and no MSG_WAITALL (treated as a plain
 // receive); only AF_UNIX SOCK_STREAM is modelled: other sockets are created inert (fstat,
-// getsockopt, fcntl, bind for AF_UNIX, close; everything else fails EOPNOTSUPP; never ready);
+// getsockopt, setsockopt, fcntl, close, and bind and getsockname for AF_UNIX work; the rest
+// fails, mostly with EOPNOTSUPP; never ready);
 // buffer limits count payload bytes, where Linux counts kernel memory (per-message overhead
 // makes its limits smaller for small writes); regular files have no content; no EINTR unless
 // injected; no pipes, no signals.

@@ -48,7 +48,7 @@ class ListenServer {
   void TakePending();
   void Serve(std::unique_ptr<ipc::LocalSocket> socket);
   // --peer-info: "localsocket: [N] peer pid P, uid U, gid G" on stderr.
-  void PrintPeer(const Client& client);
+  static void PrintPeer(const Client& client);
   void Print(Client& client);
   void Output(std::string_view bytes);
   void Drop(ClientList::iterator it);

@@ -88,9 +88,9 @@ PathLockOutcome LockSocketPath(OsCalls& os, const std::string& socket_path) {
     if (const SysResult r = os.Fstat(fd.get(), &locked); r.rc < 0) return ErrnoFailure(r.err);
     if (!S_ISREG(locked.st_mode)) return NotARegularFile();
     struct stat named {};
-    if (const SysResult r = os.Lstat(path.c_str(), &named); r.rc < 0 && r.err != ENOENT) {
-      return ErrnoFailure(r.err);
-    } else if (r.rc == 0 && named.st_dev == locked.st_dev && named.st_ino == locked.st_ino) {
+    const SysResult r = os.Lstat(path.c_str(), &named);
+    if (r.rc < 0 && r.err != ENOENT) return ErrnoFailure(r.err);
+    if (r.rc == 0 && named.st_dev == locked.st_dev && named.st_ino == locked.st_ino) {
       PathLockOutcome result;
       result.lock = PathLock(os, std::move(fd), path, locked.st_dev, locked.st_ino);
       return result;

@@ -1,6 +1,7 @@
 // What LocalServer::Listen does when its path already exists, with kNoOptions (bind says
-// EADDRINUSE) and with access options (link says EEXIST): a stale socket is unlinked and the
-// step retried once, a live server or a non-socket is left alone (kAddressInUse), a path that
+// EADDRINUSE) and with access options (link says EEXIST), holding the path's lock (so what is
+// there is a foreign server's, or a dead one's): a stale socket is unlinked and the step
+// retried once, a live server or a non-socket is left alone (kAddressInUse), a path that
 // vanished meanwhile is retried, and a failing probe is reported. On StrictMock<MockOsCalls>
 // and a FakeEventLoop (testing/local_server_mock_fixture.h).
 #include <sys/socket.h>
@@ -47,6 +48,7 @@ TEST_F(LocalServerMockTest, StaleSocketThatComesBackIsNotFoughtForever) {
   ExpectStaleSocketRemoved(101);
   EXPECT_CALL(os_, Bind(100, _, _)).WillOnce(FailWith(EADDRINUSE));  // Someone was faster.
   ExpectClose(100);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: address in use: Address already in use");
@@ -72,7 +74,8 @@ TEST_P(LiveProbeTest, LiveServerIsNotHijacked) {
   ExpectPathInUse();
   ExpectProbe(101, probe_errno == 0 ? ReturnSys(0) : FailWith(probe_errno));
   ExpectClose(100);
-  EXPECT_CALL(os_, Unlink(_)).Times(0);
+  EXPECT_CALL(os_, Unlink(StrEq(kPath))).Times(0);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: address in use");
@@ -87,6 +90,7 @@ TEST_F(LocalServerMockTest, ProbeFailureIsReportedAndNothingUnlinked) {
   ExpectPathInUse();
   ExpectProbe(101, FailWith(EACCES));
   ExpectClose(100);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kSocketAccess);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: socket access error: Permission denied");
@@ -99,6 +103,7 @@ TEST_F(LocalServerMockTest, ProbeSocketFailureIsReported) {
   EXPECT_CALL(os_, Lstat(StrEq(kPath), _)).WillOnce(SocketStat(3, 3));
   EXPECT_CALL(os_, Socket(AF_UNIX, kSocketType, 0)).WillOnce(FailWith(EMFILE));
   ExpectClose(100);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kSocketResource);
 }
@@ -109,6 +114,7 @@ TEST_F(LocalServerMockTest, NonSocketFileIsLeftAlone) {
   ExpectPathInUse();
   EXPECT_CALL(os_, Lstat(StrEq(kPath), _)).WillOnce(StatAs{S_IFREG | 0644, 3, 3});
   ExpectClose(100);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: address in use (not a socket)");

@@ -96,6 +96,54 @@ TEST_F(LocalServerMockTest, ProbeFailureIsReportedAndNothingUnlinked) {
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: socket access error: Permission denied");
 }
 
+TEST_F(LocalServerMockTest, AStaleSocketThatCannotBeUnlinkedIsReported) {
+  LocalServer server(loop_, os_);
+  InSequence seq;
+  ExpectPathInUse();
+  ExpectProbe(101, FailWith(ECONNREFUSED));
+  EXPECT_CALL(os_, Unlink(StrEq(kPath))).WillOnce(FailWith(EPERM));  // e.g. a sticky /tmp.
+  ExpectClose(100);
+  ExpectLockReleased();
+  EXPECT_FALSE(server.Listen(kPath));
+  EXPECT_EQ(server.server_error(), Error::kSocketAccess);
+  EXPECT_EQ(server.error_string(),
+            "LocalServer::Listen: socket access error: Operation not permitted");
+}
+
+TEST_F(LocalServerMockTest, AStaleSocketAlreadyUnlinkedByOthersIsNoFailure) {
+  LocalServer server(loop_, os_);
+  {
+    InSequence seq;
+    ExpectPathInUse();
+    ExpectProbe(101, FailWith(ECONNREFUSED));
+    EXPECT_CALL(os_, Unlink(StrEq(kPath))).WillOnce(FailWith(ENOENT));  // Gone meanwhile.
+    ExpectBindAndListen(kPath, AddressIs(kPath));
+  }
+  ASSERT_TRUE(server.Listen(kPath)) << server.error_string();
+  ExpectCloseAndUnlink();
+}
+
+TEST_F(LocalServerMockTest, AProbeOnDescriptorZeroWorks) {
+  LocalServer server(loop_, os_);
+  {
+    InSequence seq;
+    ExpectPathInUse();
+    EXPECT_CALL(os_, Lstat(StrEq(kPath), _)).WillOnce(SocketStat(3, 3));
+    // stdin was closed: the probe socket gets fd 0, a descriptor like any other.
+    EXPECT_CALL(os_, Socket(AF_UNIX, kSocketType, 0)).WillOnce([this](int, int, int) {
+      EXPECT_TRUE(fds_.Track(0));
+      return SysResult{0, 0};
+    });
+    EXPECT_CALL(os_, Connect(0, _, _)).WillOnce(FailWith(ECONNREFUSED));
+    ExpectClose(0);
+    EXPECT_CALL(os_, Unlink(StrEq(kPath))).WillOnce(ReturnSys(0));
+    ExpectBindAndListen(kPath, AddressIs(kPath));
+  }
+  ASSERT_TRUE(server.Listen(kPath)) << server.error_string();
+  EXPECT_FALSE(fds_.IsOpen(0));
+  ExpectCloseAndUnlink();
+}
+
 TEST_F(LocalServerMockTest, ProbeSocketFailureIsReported) {
   LocalServer server(loop_, os_);
   InSequence seq;

@@ -3,6 +3,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -46,6 +47,62 @@ bool IsPollableFd(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return false;
   return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+// libevent's log messages ("[warn] ...", "[err] ..."), which it would print to stderr: the
+// library prints nothing.
+void DiscardLibeventMessage(int /*severity*/, const char* /*message*/) {}
+
+// Installs DiscardLibeventMessage as libevent's (process-wide) log callback, once.
+void SilenceLibevent() {
+  static std::once_flag once;
+  std::call_once(once, [] { event_set_log_callback(&DiscardLibeventMessage); });
+}
+
+// Serialises the check and the creation in NewEventBase(), so that two loops built at once on
+// two threads cannot take each other's checked fds.
+std::mutex& BaseCreationMutex() {
+  static auto* const mutex = new std::mutex();
+  return *mutex;
+}
+
+// Whether libevent's epoll backend can make its fds now: makes what it makes (an epoll fd and
+// a non-blocking pipe, libevent's signal pipe) and closes them again. libevent exits the
+// process when it gets the epoll fd but not the pipe; a failure here (EMFILE, ENFILE...) means
+// it must not be asked.
+bool LibeventCanMakeItsFds() {
+  const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) return false;
+  int pipe_fds[2];
+  const bool made = pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC) == 0;
+  if (made) {
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+  }
+  close(epoll_fd);
+  return made;
+}
+
+// A new event_base on epoll, or nullptr (never exits the process; see libevent_loop.h).
+event_base* NewEventBase() {
+  event_config* config = event_config_new();
+  if (config == nullptr) return nullptr;
+  // The loop never calls libevent from another thread (Post and Quit only write to an
+  // eventfd), so it needs no locks. No EVENT_BASE_FLAG_PRECISE_TIMER: the loop uses no
+  // libevent timer, and that flag makes epoll set a timerfd before every epoll_wait.
+  // EVENT_BASE_FLAG_IGNORE_ENV: the fds libevent makes must not depend on the environment
+  // (EVENT_PRECISE_TIMER adds a timerfd, EVENT_NOEPOLL switches the backend). Only epoll: the
+  // poll and select backends make no fd of their own, so when epoll fails for want of fds they
+  // would go on to the signal pipe, whose failure exits the process.
+  event_base* base = nullptr;
+  if (event_config_set_flag(config, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_IGNORE_ENV) == 0 &&
+      event_config_avoid_method(config, "poll") == 0 &&
+      event_config_avoid_method(config, "select") == 0) {
+    const std::lock_guard<std::mutex> lock(BaseCreationMutex());
+    if (LibeventCanMakeItsFds()) base = event_base_new_with_config(config);
+  }
+  event_config_free(config);
+  return base;
 }
 
 }  // namespace
@@ -152,33 +209,30 @@ class LibeventSignalWatcher final : public SignalWatcher {
 LibeventLoop::LibeventLoop() : LibeventLoop(SystemClock()) {}
 
 LibeventLoop::LibeventLoop(const Clock& clock) : LoopBase(clock) {
-  event_config* config = event_config_new();
-  if (config == nullptr) return;
-  // The loop never calls libevent from another thread (Post and Quit only write to an
-  // eventfd), so it needs no locks. No EVENT_BASE_FLAG_PRECISE_TIMER: the loop uses no
-  // libevent timer, and that flag makes epoll set a timerfd before every epoll_wait.
-  event_config_set_flag(config, EVENT_BASE_FLAG_NOLOCK);
-  event_base* base = event_base_new_with_config(config);
-  event_config_free(config);
-  if (base == nullptr) return;
+  internal::SilenceLibevent();
+  // The loop's own fds first: libevent is asked only once they exist (see NewEventBase).
   const bool needs_timer_fd = &clock == &SystemClock();  // As SleepsTowardsTimers().
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (needs_timer_fd) timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (wake_fd_ >= 0) {
+  if (wake_fd_ >= 0 && needs_timer_fd) {
+    timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  }
+  event_base* base = nullptr;
+  if (wake_fd_ >= 0 && (timer_fd_ >= 0 || !needs_timer_fd)) base = internal::NewEventBase();
+  if (base != nullptr) {
     wake_event_ = event_new(base, wake_fd_, EV_READ | EV_PERSIST, &OnWakeUp, this);
+    if (timer_fd_ >= 0) {
+      timer_event_ = event_new(base, timer_fd_, EV_READ | EV_PERSIST, &OnTimerFdExpired, this);
+    }
   }
-  if (timer_fd_ >= 0) {
-    timer_event_ = event_new(base, timer_fd_, EV_READ | EV_PERSIST, &OnTimerFdExpired, this);
-  }
-  if (wake_event_ == nullptr || event_add(wake_event_, nullptr) != 0 ||
+  if (base == nullptr || wake_event_ == nullptr || event_add(wake_event_, nullptr) != 0 ||
       (needs_timer_fd && (timer_event_ == nullptr || event_add(timer_event_, nullptr) != 0))) {
     if (wake_event_ != nullptr) event_free(wake_event_);
     if (timer_event_ != nullptr) event_free(timer_event_);
     wake_event_ = timer_event_ = nullptr;
+    if (base != nullptr) event_base_free(base);
     if (wake_fd_ >= 0) close(wake_fd_);
     if (timer_fd_ >= 0) close(timer_fd_);
     wake_fd_ = timer_fd_ = -1;
-    event_base_free(base);
     return;
   }
   base_ = base;

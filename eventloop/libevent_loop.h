@@ -38,6 +38,21 @@ class LibeventSignalWatcher;
 // it as it is. So a timeout restarted on every message costs no system call, only one early
 // wake-up whenever the deadline the timerfd was set to comes (the timerfd is set again then).
 //
+// Resources and failure: a loop holds 5 fds on SystemClock() (libevent's epoll fd and signal
+// pipe, the loop's eventfd and timerfd) and 4 on any other clock (no timerfd). Construction
+// never exits, aborts or prints: libevent would exit the process when it gets its epoll fd but
+// not its signal pipe, so the constructor first makes the loop's own fds, then checks that
+// libevent can make its own (by making an epoll fd and a pipe and closing them again) before it
+// asks libevent, with only the epoll backend allowed and libevent's environment variables
+// ignored; the check and libevent's creation hold a process-wide mutex, so loops built at once
+// on several threads cannot take each other's fds. Whatever fails yields IsValid() == false and
+// every fd taken is closed again. What remains: another thread of the process that opens fds
+// while the fd table is full, in the few system calls between the check and libevent's own
+// calls, can still make libevent exit the process. The first loop built installs a libevent
+// log callback (process-wide, once) that discards libevent's messages, which libevent would
+// otherwise print to stderr; a program that uses libevent itself may install its own callback
+// afterwards.
+//
 // Threads: Post() and Quit() may be called from any thread (they only write to an eventfd);
 // everything else belongs to the loop thread, the thread of the first Run() or RunUntilIdle()
 // (debug builds check it; see event_loop.h). The loop may be built, and destroyed, on another
@@ -49,9 +64,11 @@ class LibeventLoop : public internal::LoopBase {
   explicit LibeventLoop(const Clock& clock);  // `clock` must outlive the loop.
   ~LibeventLoop() override;
 
-  // False if the kernel refused the loop's resources (epoll, eventfd, and on SystemClock() a
-  // timerfd; e.g. EMFILE). An invalid loop returns nullptr from WatchFd/WatchSignal and
-  // returns from Run() at once; timers and tasks still run under RunUntilIdle().
+  // False if the kernel refused the loop's resources (epoll, libevent's signal pipe, eventfd,
+  // and on SystemClock() a timerfd; e.g. EMFILE with fewer than 5 free fds, 4 on another
+  // clock: see the class comment). An invalid loop holds no fd, returns nullptr from
+  // WatchFd/WatchSignal and returns from Run() at once; timers and tasks still run under
+  // RunUntilIdle().
   bool IsValid() const { return base_ != nullptr; }
 
   std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t io_events,

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <utility>
@@ -12,9 +13,9 @@ namespace internal {
 namespace {
 
 // A strict decimal: digits only, no sign or spaces, at most `max`.
-std::optional<long long> ParseDecimal(std::string_view text, long long max) {
+std::optional<int64_t> ParseDecimal(std::string_view text, int64_t max) {
   if (text.empty()) return std::nullopt;
-  long long value = 0;
+  int64_t value = 0;
   for (const char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
     value = value * 10 + (c - '0');
@@ -46,18 +47,18 @@ ListenEnvironment ParseListenEnvironment(pid_t self, const char* listen_pid, con
   if (listen_pid == nullptr || listen_fds == nullptr) {
     return Refused("no sockets passed by a service manager (LISTEN_PID or LISTEN_FDS unset)");
   }
-  const std::optional<long long> pid = ParseDecimal(listen_pid, INT_MAX);
+  const std::optional<int64_t> pid = ParseDecimal(listen_pid, INT_MAX);
   if (!pid || *pid == 0) return Refused("malformed LISTEN_PID");
   if (*pid != self) {
     return Refused("the sockets were passed to another process (LISTEN_PID " +
                    std::to_string(*pid) + ", this process " + std::to_string(self) + ")");
   }
-  const std::optional<long long> count = ParseDecimal(listen_fds, INT_MAX - kFirstInheritedFd);
+  const std::optional<int64_t> count = ParseDecimal(listen_fds, INT_MAX - kFirstInheritedFd);
   if (!count) return Refused("malformed LISTEN_FDS");
   std::vector<std::string> names;
   if (listen_fdnames != nullptr) {
     names = SplitNames(listen_fdnames);
-    if (static_cast<long long>(names.size()) != *count) {
+    if (static_cast<int64_t>(names.size()) != *count) {
       return Refused("LISTEN_FDNAMES names " + std::to_string(names.size()) +
                      " sockets, LISTEN_FDS passes " + std::to_string(*count));
     }

@@ -122,7 +122,7 @@ bool LocalServer::RemoveServer(std::string_view name) {
       internal::NameError::kNone) {
     return false;
   }
-  return internal::RemoveSocketFile(RealOsCalls(), resolved.full_name);
+  return internal::RemoveServerFiles(RealOsCalls(), resolved.full_name);
 }
 
 }  // namespace ipc

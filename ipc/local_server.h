@@ -31,22 +31,44 @@
 //   kAbstractNamespace  abstract name, no file at all; overrides the access bits (as Qt on
 //                     Linux).
 //
-// An existing file at the path (with or without access options): if it is not a socket,
-// Listen fails with kAddressInUse and the file is untouched. If it is a socket, Listen probes
-// it with a non-blocking connect(): ECONNREFUSED means stale, so the file is unlinked and the
-// bind (or link) is retried once; success or EAGAIN (or EPROTOTYPE: a live socket of another
-// type) means a live server, so Listen fails with kAddressInUse and nothing is unlinked; any
-// other probe errno is mapped as below (EACCES -> kSocketAccess...) and nothing is unlinked
-// either. A path that vanishes meanwhile is retried once. The probe connection is closed at
-// once: the live server sees a client that connects and hangs up. (Between the probe and the
-// unlink another process could replace the stale file; that window is inherent to path-based
-// sockets.)
+// The lock file. Which server owns a path is decided by an advisory lock beside it, as
+// Wayland's compositors do: before it probes, unlinks or binds anything, Listen(name) opens
+// "<path>.lock" (O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode 0600; an existing file is
+// neither truncated nor rewritten) and takes flock(LOCK_EX | LOCK_NB) on it, then checks with
+// fstat and lstat that the path still names the file it locked (else it closes it and starts
+// over; after 8 attempts, kAddressInUse "address in use (lock file keeps changing)"). The
+// server holds the lock until Close(). So two servers of this
+// library that Listen on one path at the same moment never both succeed, and a live one is
+// refused without being probed: a held lock gives kAddressInUse ("address in use"). A lock
+// file that cannot be opened gives the errno's class (EACCES -> kSocketAccess, a missing
+// directory -> kServerNotFound...); a "<path>.lock" that is not a regular file (a symlink, a
+// directory, a FIFO, a socket) gives kAddressInUse ("address in use (lock file is not a regular
+// file)") and is left untouched. A lock file left by a killed server is simply locked again;
+// any regular file at "<path>.lock" serves as the lock file (and is removed by Close()).
+// A Listen that fails after opening the lock file removes it (only while it is still the file
+// it locked) and closes it. Abstract names and Listen(int) take no lock and make no file.
+// What the lock cannot do: a foreign server (another library, an older version of this one)
+// takes no lock, so it is still detected only by the probe below.
 //
-// The socket file the server created is removed by Close() and the destructor only if the path
-// still names that file (same st_dev/st_ino, checked with lstat): a newer server's socket with
-// the same name is never removed. The check runs before the listening fd is closed, while the
-// bound socket still pins the inode, so its number cannot have been reused by a newer file. A
-// server adopted with Listen(int) never unlinks anything.
+// An existing file at the path, found while holding the lock (with or without access
+// options): if it is not a socket, Listen fails with kAddressInUse and the file is untouched.
+// If it is a socket, Listen probes it with a non-blocking connect(): ECONNREFUSED means stale,
+// so the file is unlinked and the bind (or link) is retried once; success or EAGAIN (or
+// EPROTOTYPE: a live socket of another type) means a live server, so Listen fails with
+// kAddressInUse and nothing is unlinked; any other probe errno is mapped as below (EACCES ->
+// kSocketAccess...) and nothing is unlinked either. A path that vanishes meanwhile is retried
+// once. The probe is visible to the probed server: it connects and hangs up at once, so the
+// server accepts a client that has already gone (one that writes a greeting on accept gets
+// EPIPE, or dies of SIGPIPE if it does not ignore it). A server of this library that listens
+// by name is never probed: its lock refuses the path first.
+//
+// Close() and the destructor remove the socket file the server created only if the path still
+// names that file (same st_dev/st_ino, checked with lstat): a newer server's socket with the
+// same name is never removed. The check runs before the listening fd is closed, while the
+// bound socket still pins the inode, so its number cannot have been reused by a newer file.
+// Then they remove the lock file likewise (only if it is still the locked file), close the
+// listening fd, and release the lock last. A server adopted with Listen(int) never unlinks
+// anything.
 //
 // Accepting. The listening fd is non-blocking; the loop accepts (accept4 with SOCK_NONBLOCK |
 // SOCK_CLOEXEC) until EAGAIN, at most 256 per wake-up (the loop is level-triggered, so the
@@ -63,8 +85,9 @@
 // successful Listen and Close() leave kNone and "". error_string() reads
 // "LocalServer::<Function>: <cause>[: <strerror text>]", e.g. "LocalServer::Listen: address in
 // use". The errno -> Error mapping:
-//   Listen (socket, bind, listen, link, mkdtemp, chmod, ...):
-//     EADDRINUSE, EEXIST, a live server or a non-socket at the path -> kAddressInUse;
+//   Listen (open and flock of the lock file, socket, bind, listen, link, mkdtemp, chmod, ...):
+//     EADDRINUSE, EEXIST, a held lock, a lock path that is not a regular file, a live server
+//     or a non-socket at the path -> kAddressInUse;
 //     an empty name, a name too long, a missing directory: ENOENT, ENOTDIR, ELOOP,
 //     ENAMETOOLONG, EROFS -> kServerNotFound; EACCES, EPERM -> kSocketAccess;
 //     EMFILE, ENFILE, ENOBUFS, ENOMEM -> kSocketResource; anything else -> kUnknown.
@@ -80,7 +103,8 @@
 //
 // Differences from Qt, on purpose: a live server's name is never hijacked and a stale socket
 // never blocks Listen (Qt renames over live servers with access options and fails on stale
-// files without); the socket file is unlinked only if it is still ours, and never for
+// files without); two servers never both own a path (the lock file; Qt has none); the socket
+// file is unlinked only if it is still ours, and never for
 // Listen(int); accept errors do not close the server; the pending queue never exceeds
 // max_pending_connections() (Qt: max + 2); the full sun_path is usable (Qt: 106 bytes);
 // a successful Listen clears the error; sockets taken with NextPendingConnection belong to the
@@ -125,9 +149,16 @@ class LocalServer : public LocalServerTypes {
   LocalServer(const LocalServer&) = delete;
   LocalServer& operator=(const LocalServer&) = delete;
 
-  // Listens on `name` with socket_options() (see the file comment). Returns true on success
-  // (the error is cleared); false with server_error()/error_string() set otherwise, leaving
-  // nothing behind (no fd, no file, no temporary directory). Emits nothing.
+  // Listens on `name` with socket_options() (see the file comment). For a path, it first
+  // takes the lock of "<path>.lock" and holds it until Close(); a lock held by another server
+  // is kAddressInUse at once, without a probe. Holding the lock, it probes a socket file it
+  // finds at the path (left by a dead server, or a foreign server's, which takes no lock): the
+  // probe connects and hangs up at once, which a live server sees as a client that came and
+  // went (a greeting it writes on accept fails with EPIPE, or raises SIGPIPE if it does not
+  // ignore it). Returns true on success (the error is cleared); false with
+  // server_error()/error_string() set otherwise, leaving nothing behind (no fd, no socket
+  // file, no lock file it made or locked, no temporary directory). A name that fails
+  // validation makes no system call. Emits nothing.
   bool Listen(std::string_view name);
   // Adopts a listening AF_UNIX stream socket. Anything else: false, kUnsupportedSocketOperation,
   // and the fd untouched (flags it changed are restored); already listening: false,
@@ -151,8 +182,9 @@ class LocalServer : public LocalServerTypes {
   // never unlinked. Thread-safe against calls on other servers (the parse is shared).
   bool ListenInherited(std::string_view name = {});
   // No-op when not listening. Otherwise destroys the pending (not yet taken) sockets, removes
-  // the socket file if it is still the one this server created, closes the listening fd, and
-  // clears the names and the error. Sockets already taken are unaffected. Emits nothing.
+  // the socket file if it is still the one this server created, then the lock file if it is
+  // still the one it locked, closes the listening fd, releases the lock, and clears the names
+  // and the error. Sockets already taken are unaffected. Emits nothing.
   void Close();
   // True from a successful Listen until Close().
   bool IsListening() const;
@@ -195,11 +227,14 @@ class LocalServer : public LocalServerTypes {
   // listening. On timeout returns false and sets *timed_out (when given) to true; otherwise
   // *timed_out is false. If a slot destroys the server, returns true without touching it.
   bool WaitForNewConnection(int msecs = 0, bool* timed_out = nullptr);
-  // Removes the socket file `name` resolves to (as Listen without options; a relative name is
-  // placed in $TMPDIR), whether a server is still listening on it or not. True when a socket
-  // was removed or nothing is there; false for anything that is not a socket (left untouched),
-  // for a name that cannot be resolved (empty, too long), or when the removal fails. Uses
-  // RealOsCalls().
+  // An explicit takeover: removes the socket file `name` resolves to (as Listen without
+  // options; a relative name is placed in $TMPDIR), whether a server is still listening on it
+  // or not, then "<path>.lock" if it is a regular file, whoever holds it; takes no lock. A
+  // server still running keeps its fd and its lock on the unlinked file, and at its Close()
+  // removes neither of the new files. True when both were removed or are not there; false
+  // for anything at the path that is not a socket (then nothing is touched, the lock file
+  // neither), for a "<path>.lock" that is not a regular file (left untouched), for a name that
+  // cannot be resolved (empty, too long), or when a removal fails. Uses RealOsCalls().
   static bool RemoveServer(std::string_view name);
 
   // One emission per accepted connection, after it is queued (NextPendingConnection takes it).

@@ -67,6 +67,7 @@ TEST_F(LocalServerMockTest, AccessOptionsWithoutProcBindTheTemporaryPath) {
   server.SetSocketOptions(LocalServer::kUserAccess);
   {
     InSequence seq;
+    ExpectLockTaken();
     ExpectSocket();
     ExpectPrivateDirectory();
     EXPECT_CALL(os_, Bind(100, _, _))
@@ -88,6 +89,7 @@ TEST_F(LocalServerMockTest, AccessOptionsWithoutProcAndALongDirectoryFail) {
   LocalServer server(loop_, os_);
   server.SetSocketOptions(LocalServer::kUserAccess);
   InSequence seq;
+  ExpectLockTaken(path);
   ExpectSocket();
   EXPECT_CALL(os_, Mkdtemp(StrEq(dir + "/.ipc-server-XXXXXX"))).WillOnce(MakeTempDir);
   EXPECT_CALL(os_, Open(StrEq(dir + "/.ipc-server-abc123"), kDirFlags, _)).WillOnce(fds_.Open());
@@ -95,6 +97,7 @@ TEST_F(LocalServerMockTest, AccessOptionsWithoutProcAndALongDirectoryFail) {
   EXPECT_CALL(os_, Rmdir(StrEq(dir + "/.ipc-server-abc123"))).WillOnce(ReturnSys(0));
   ExpectClose(101);
   ExpectClose(100);
+  ExpectLockReleased(path);
   EXPECT_FALSE(server.Listen(path));
   EXPECT_EQ(server.server_error(), Error::kServerNotFound);
 }
@@ -108,13 +111,15 @@ TEST_F(LocalServerMockTest, AccessOptionsMkdtempFailures) {
       {EROFS, Error::kServerNotFound, ""},
       {ENOSPC, Error::kUnknown, ""},
   };
+  int fd = 100;  // Each attempt's listening socket: the ledger's next fd.
   for (const ErrnoCase& c : cases) {
     SCOPED_TRACE(c.err);
-    const int fd = 100 + fds_.opened_count();
     InSequence seq;
+    ExpectLockTaken();
     ExpectSocket();
     EXPECT_CALL(os_, Mkdtemp(StrEq(kTemplate))).WillOnce(FailWith(c.err));
-    ExpectClose(fd);
+    ExpectClose(fd++);
+    ExpectLockReleased();
     EXPECT_FALSE(server.Listen(kPath));
     EXPECT_EQ(server.server_error(), c.error);
   }
@@ -124,11 +129,13 @@ TEST_F(LocalServerMockTest, AccessOptionsOpenFailureRemovesTheDirectory) {
   LocalServer server(loop_, os_);
   server.SetSocketOptions(LocalServer::kUserAccess);
   InSequence seq;
+  ExpectLockTaken();
   ExpectSocket();
   EXPECT_CALL(os_, Mkdtemp(StrEq(kTemplate))).WillOnce(MakeTempDir);
   EXPECT_CALL(os_, Open(StrEq(kTmpDir), kDirFlags, _)).WillOnce(FailWith(EMFILE));
   EXPECT_CALL(os_, Rmdir(StrEq(kTmpDir))).WillOnce(ReturnSys(0));
   ExpectClose(100);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kSocketResource);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: out of resources: Too many open files");
@@ -145,6 +152,7 @@ TEST_P(AccessCleanupTest, FailureAfterBindRemovesTemporaryFileAndDirectory) {
   LocalServer server(loop_, os_);
   server.SetSocketOptions(LocalServer::kGroupAccess);
   InSequence seq;
+  ExpectLockTaken();
   ExpectSocket();
   ExpectPrivateDirectory();
   EXPECT_CALL(os_, Bind(100, _, _)).WillOnce(ReturnSys(0));

@@ -1,6 +1,14 @@
 // Internal: LocalServer's listen recipe. The system calls, in order (every one through OsCalls):
 //
-// All option sets start with
+// A path (kNoOptions or access options) first takes the path's lock (local_server_path_lock.h):
+//   open("<path>.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600) -> lockfd
+//   flock(lockfd, LOCK_EX | LOCK_NB)   EWOULDBLOCK -> kAddressInUse (a live server: no probe)
+//   fstat(lockfd); lstat("<path>.lock")  another file or none -> close(lockfd), start over
+// held until the server closes; a failure below ends with lstat("<path>.lock"),
+// unlink("<path>.lock") (if still the locked file) and close(lockfd), after the recipe's own
+// cleanup.
+//
+// Then every option set goes on with
 //   socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) -> fd
 //
 // kAbstractNamespace (access bits ignored):
@@ -25,7 +33,8 @@
 // On any failure after mkdtemp: unlink("<tmpdir>/s") (if bound), rmdir(tmpdir), close(dirfd),
 // then close(fd).
 //
-// Existing path (bind EADDRINUSE / link EEXIST):
+// Existing path (bind EADDRINUSE / link EEXIST), under the lock, so only a socket whose
+// server takes no lock (a foreign one, or a dead one of ours) can be there:
 //   lstat(path)            ENOENT -> gone meanwhile: retry; not a socket -> kAddressInUse
 //   socket(...) -> probe; connect(probe, path); close(probe)
 //       success, EAGAIN, EINPROGRESS, EINTR, EPROTOTYPE -> live: kAddressInUse
@@ -47,6 +56,7 @@
 #include <utility>
 #include <vector>
 
+#include "ipc/local_server_path_lock.h"
 #include "ipc/os_fd.h"
 #include "ipc/socket_errors.h"
 #include "ipc/socket_types.h"
@@ -177,16 +187,19 @@ ListenOutcome ListenAbstract(OsCalls& os, OsFd fd, const ResolvedName& name, int
   return Succeeded(ListeningSocket(os, std::move(fd)));
 }
 
-// kNoOptions: bind the final path directly.
-ListenOutcome ListenAtPath(OsCalls& os, OsFd fd, const ResolvedName& name, int backlog) {
+// kNoOptions: bind the final path directly. On failure `fd` is closed, then `lock` released.
+ListenOutcome ListenAtPath(OsCalls& os, PathLock lock, OsFd fd, const ResolvedName& name,
+                           int backlog) {
   if (std::optional<ListenOutcome> failure = PlaceAtPath(os, name, EADDRINUSE, [&] {
         return os.Bind(fd.get(), AsSockaddr(name.address), name.address_length);
       })) {
+    fd.reset();  // Before the lock's release.
     return std::move(*failure);
   }
-  ListeningSocket socket(os, std::move(fd), IdentifySocketFile(os, name.full_name, name.full_name));
+  ListeningSocket socket(os, std::move(fd), IdentifySocketFile(os, name.full_name, name.full_name),
+                         std::move(lock));
   if (const SysResult r = os.Listen(socket.fd(), backlog); r.rc < 0) {
-    return ErrnoFailure(r.err);  // `socket` closes: our file is unlinked, then the fd closed.
+    return ErrnoFailure(r.err);  // `socket` closes as a server does (ListeningSocket::Close).
   }
   return Succeeded(std::move(socket));
 }
@@ -194,11 +207,17 @@ ListenOutcome ListenAtPath(OsCalls& os, OsFd fd, const ResolvedName& name, int b
 // Access options: bind in a private directory, chmod, listen, then link into place.
 class PrivateDirectoryRecipe {
  public:
-  PrivateDirectoryRecipe(OsCalls& os, OsFd fd, const ResolvedName& name, mode_t mode, int backlog)
-      : os_(os), fd_(std::move(fd)), name_(name), mode_(mode), backlog_(backlog) {}
+  PrivateDirectoryRecipe(OsCalls& os, PathLock lock, OsFd fd, const ResolvedName& name, mode_t mode,
+                         int backlog)
+      : os_(os),
+        lock_(std::move(lock)),
+        fd_(std::move(fd)),
+        name_(name),
+        mode_(mode),
+        backlog_(backlog) {}
   PrivateDirectoryRecipe(const PrivateDirectoryRecipe&) = delete;
   PrivateDirectoryRecipe& operator=(const PrivateDirectoryRecipe&) = delete;
-  // The temporary name and directory go before fd_ closes (on failure).
+  // On failure: the temporary name and directory go, then fd_ closes, then lock_ is released.
   ~PrivateDirectoryRecipe() { CleanUp(); }
 
   ListenOutcome Run() {
@@ -239,7 +258,7 @@ class PrivateDirectoryRecipe {
     }
     // The temporary name is private, so it names the file now at `path` (a hard link to it).
     SocketFile file = IdentifySocketFile(os_, path, file_);
-    return Succeeded(ListeningSocket(os_, std::move(fd_), std::move(file)));
+    return Succeeded(ListeningSocket(os_, std::move(fd_), std::move(file), std::move(lock_)));
   }
 
  private:
@@ -251,7 +270,8 @@ class PrivateDirectoryRecipe {
   }
 
   OsCalls& os_;
-  OsFd fd_;  // The listening socket, until Run() hands it over.
+  PathLock lock_;  // The path's lock, until Run() hands it over. Declared before fd_: freed last.
+  OsFd fd_;        // The listening socket, until Run() hands it over.
   const ResolvedName& name_;
   const mode_t mode_;
   const int backlog_;
@@ -273,13 +293,25 @@ mode_t AccessMode(uint32_t options) {
 
 ListenOutcome CreateServerSocket(OsCalls& os, const ResolvedName& name, bool abstract,
                                  mode_t access_mode, int backlog) {
+  if (abstract) {
+    const SysResult created = os.Socket(AF_UNIX, kSocketType, 0);
+    if (created.rc < 0) return ErrnoFailure(created.err);
+    return ListenAbstract(os, OsFd(os, static_cast<int>(created.rc)), name, backlog);
+  }
+  // A path: nothing is probed, unlinked or bound before the path's lock is ours.
+  PathLockOutcome locked = LockSocketPath(os, name.full_name);
+  if (!locked.lock.held()) return Failure(locked.error, std::move(locked.error_string));
   const SysResult created = os.Socket(AF_UNIX, kSocketType, 0);
-  if (created.rc < 0) return ErrnoFailure(created.err);
-  // Each recipe owns the fd from here: it closes it on failure, after its own cleanup.
+  if (created.rc < 0) return ErrnoFailure(created.err);  // The lock is released.
+  // Each recipe owns the fd and the lock from here. On failure it does its own cleanup, closes
+  // the fd, then releases the lock (its lock file unlinked while still the locked one); on
+  // success the listening socket holds both.
   OsFd fd(os, static_cast<int>(created.rc));
-  if (abstract) return ListenAbstract(os, std::move(fd), name, backlog);
-  if (access_mode == 0) return ListenAtPath(os, std::move(fd), name, backlog);
-  return PrivateDirectoryRecipe(os, std::move(fd), name, access_mode, backlog).Run();
+  if (access_mode == 0)
+    return ListenAtPath(os, std::move(locked.lock), std::move(fd), name, backlog);
+  return PrivateDirectoryRecipe(os, std::move(locked.lock), std::move(fd), name, access_mode,
+                                backlog)
+      .Run();
 }
 
 }  // namespace internal

@@ -62,6 +62,7 @@ TEST_F(LocalServerMockTest, ServerOutlivingItsLoopIsInert) {
   auto server = std::make_unique<LocalServer>(*loop, os_);
   {
     InSequence seq;
+    ExpectLockTaken();
     ExpectSocket();
     ExpectBindAndListen(kPath, _);
   }

@@ -184,22 +184,27 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(LocalServerMockTest, SocketFailureMapsErrno) {
   LocalServer server(loop_, os_);
-  EXPECT_CALL(os_, Socket(AF_UNIX, kSocketType, 0))
-      .WillOnce(FailWith(EMFILE))
-      .WillOnce(FailWith(ENFILE))
-      .WillOnce(FailWith(EAFNOSUPPORT));
-  EXPECT_FALSE(server.Listen(kPath));
-  EXPECT_EQ(server.server_error(), Error::kSocketResource);
-  EXPECT_EQ(server.error_string(), "LocalServer::Listen: out of resources: Too many open files");
-  EXPECT_FALSE(server.Listen(kPath));
-  EXPECT_EQ(server.server_error(), Error::kSocketResource);
-  EXPECT_FALSE(server.Listen(kPath));
-  EXPECT_EQ(server.server_error(), Error::kUnknown);
+  for (const ErrnoCase& c :
+       {ErrnoCase{EMFILE, Error::kSocketResource, "out of resources: Too many open files"},
+        ErrnoCase{ENFILE, Error::kSocketResource,
+                  "out of resources: Too many open files in system"},
+        ErrnoCase{EAFNOSUPPORT, Error::kUnknown,
+                  "unknown error: Address family not supported by protocol"}}) {
+    SCOPED_TRACE(c.err);
+    InSequence seq;
+    ExpectLockTaken();
+    EXPECT_CALL(os_, Socket(AF_UNIX, kSocketType, 0)).WillOnce(FailWith(c.err));
+    ExpectLockReleased();
+    EXPECT_FALSE(server.Listen(kPath));
+    EXPECT_EQ(server.server_error(), c.error);
+    EXPECT_EQ(server.error_string(), std::string("LocalServer::Listen: ") + c.text);
+  }
 }
 
 TEST_F(LocalServerMockTest, ListenFailureUnlinksOnlyOurFile) {
   LocalServer server(loop_, os_);
   InSequence seq;
+  ExpectLockTaken();
   ExpectSocket();
   ExpectBindAndListen(kPath, _, 100, 50, FailWith(ENOBUFS));
   ExpectCloseAndUnlink();
@@ -212,6 +217,7 @@ TEST_F(LocalServerMockTest, ListenFailureUnlinksOnlyOurFile) {
 TEST_F(LocalServerMockTest, ListenFailureLeavesAReplacedFileAlone) {
   LocalServer server(loop_, os_);
   InSequence seq;
+  ExpectLockTaken();
   ExpectSocket();
   ExpectBindAndListen(kPath, _, 100, 50, FailWith(EINVAL));
   ExpectCloseLeavingTheFile(SocketStat(kDev, kIno + 1));  // Not ours now.
@@ -222,11 +228,12 @@ TEST_F(LocalServerMockTest, ListenFailureLeavesAReplacedFileAlone) {
 
 TEST_F(LocalServerMockTest, SuccessfulListenClearsThePreviousError) {
   LocalServer server(loop_, os_);
-  ExpectBindFailure(EACCES);
+  ExpectBindFailure(EACCES, "/x");
   EXPECT_FALSE(server.Listen("/x"));
   EXPECT_EQ(server.server_error(), Error::kSocketAccess);
   {
     InSequence seq;
+    ExpectLockTaken();
     ExpectSocket();  // 101
     ExpectBindAndListen(kPath, _, 101);
   }
@@ -261,7 +268,7 @@ TEST_F(LocalServerMockTest, AbstractAddressInUseIsNotProbed) {
   LocalServer server(loop_, os_);
   server.SetSocketOptions(LocalServer::kAbstractNamespace);
   InSequence seq;
-  ExpectBindFailure(EADDRINUSE);
+  ExpectAbstractBindFailure(EADDRINUSE);
   EXPECT_FALSE(server.Listen("app"));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: address in use: Address already in use");

@@ -24,16 +24,19 @@ ListeningSocket& ListeningSocket::operator=(ListeningSocket&& other) noexcept {
     os_ = other.os_;
     fd_ = std::move(other.fd_);
     file_ = std::exchange(other.file_, {});
+    lock_ = std::move(other.lock_);
   }
   return *this;
 }
 
 void ListeningSocket::Close() {
   if (!fd_) return;
-  // The unlink comes first: see the file comment.
+  // The unlinks come first, the lock's release last: see the file comment.
   if (!file_.path.empty()) UnlinkIfSame(*os_, file_);
   file_ = {};
+  lock_.RemoveFile();
   fd_.reset();
+  lock_.Release();
 }
 
 SocketFile IdentifySocketFile(OsCalls& os, const std::string& path, const std::string& name) {
@@ -42,14 +45,15 @@ SocketFile IdentifySocketFile(OsCalls& os, const std::string& path, const std::s
   return SocketFile{path, st.st_dev, st.st_ino};
 }
 
-bool RemoveSocketFile(OsCalls& os, const std::string& path) {
+bool RemoveServerFiles(OsCalls& os, const std::string& path) {
   struct stat st {};
-  if (const SysResult r = os.Lstat(path.c_str(), &st); r.rc < 0) {
-    return r.err == ENOENT || r.err == ENOTDIR;  // Nothing there.
+  if (const SysResult r = os.Lstat(path.c_str(), &st); r.rc == 0) {
+    if (!S_ISSOCK(st.st_mode)) return false;  // Not a server's: the lock file stays too.
+    if (const SysResult u = os.Unlink(path.c_str()); u.rc < 0 && u.err != ENOENT) return false;
+  } else if (r.err != ENOENT && r.err != ENOTDIR) {
+    return false;
   }
-  if (!S_ISSOCK(st.st_mode)) return false;
-  const SysResult r = os.Unlink(path.c_str());
-  return r.rc == 0 || r.err == ENOENT;
+  return RemoveLockFile(os, path);
 }
 
 }  // namespace internal

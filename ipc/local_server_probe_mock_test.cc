@@ -1,6 +1,7 @@
 // What LocalServer::Listen does when its path already exists, with kNoOptions (bind says
-// EADDRINUSE) and with access options (link says EEXIST): a stale socket is unlinked and the
-// step retried once, a live server or a non-socket is left alone (kAddressInUse), a path that
+// EADDRINUSE) and with access options (link says EEXIST), holding the path's lock (so what is
+// there is a foreign server's, or a dead one's): a stale socket is unlinked and the step
+// retried once, a live server or a non-socket is left alone (kAddressInUse), a path that
 // vanished meanwhile is retried, and a failing probe is reported. On StrictMock<MockOsCalls>
 // and a FakeEventLoop (testing/local_server_mock_fixture.h).
 #include <sys/socket.h>
@@ -47,6 +48,7 @@ TEST_F(LocalServerMockTest, StaleSocketThatComesBackIsNotFoughtForever) {
   ExpectStaleSocketRemoved(101);
   EXPECT_CALL(os_, Bind(100, _, _)).WillOnce(FailWith(EADDRINUSE));  // Someone was faster.
   ExpectClose(100);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: address in use: Address already in use");
@@ -72,7 +74,8 @@ TEST_P(LiveProbeTest, LiveServerIsNotHijacked) {
   ExpectPathInUse();
   ExpectProbe(101, probe_errno == 0 ? ReturnSys(0) : FailWith(probe_errno));
   ExpectClose(100);
-  EXPECT_CALL(os_, Unlink(_)).Times(0);
+  EXPECT_CALL(os_, Unlink(StrEq(kPath))).Times(0);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: address in use");
@@ -87,9 +90,58 @@ TEST_F(LocalServerMockTest, ProbeFailureIsReportedAndNothingUnlinked) {
   ExpectPathInUse();
   ExpectProbe(101, FailWith(EACCES));
   ExpectClose(100);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kSocketAccess);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: socket access error: Permission denied");
+}
+
+TEST_F(LocalServerMockTest, AStaleSocketThatCannotBeUnlinkedIsReported) {
+  LocalServer server(loop_, os_);
+  InSequence seq;
+  ExpectPathInUse();
+  ExpectProbe(101, FailWith(ECONNREFUSED));
+  EXPECT_CALL(os_, Unlink(StrEq(kPath))).WillOnce(FailWith(EPERM));  // e.g. a sticky /tmp.
+  ExpectClose(100);
+  ExpectLockReleased();
+  EXPECT_FALSE(server.Listen(kPath));
+  EXPECT_EQ(server.server_error(), Error::kSocketAccess);
+  EXPECT_EQ(server.error_string(),
+            "LocalServer::Listen: socket access error: Operation not permitted");
+}
+
+TEST_F(LocalServerMockTest, AStaleSocketAlreadyUnlinkedByOthersIsNoFailure) {
+  LocalServer server(loop_, os_);
+  {
+    InSequence seq;
+    ExpectPathInUse();
+    ExpectProbe(101, FailWith(ECONNREFUSED));
+    EXPECT_CALL(os_, Unlink(StrEq(kPath))).WillOnce(FailWith(ENOENT));  // Gone meanwhile.
+    ExpectBindAndListen(kPath, AddressIs(kPath));
+  }
+  ASSERT_TRUE(server.Listen(kPath)) << server.error_string();
+  ExpectCloseAndUnlink();
+}
+
+TEST_F(LocalServerMockTest, AProbeOnDescriptorZeroWorks) {
+  LocalServer server(loop_, os_);
+  {
+    InSequence seq;
+    ExpectPathInUse();
+    EXPECT_CALL(os_, Lstat(StrEq(kPath), _)).WillOnce(SocketStat(3, 3));
+    // stdin was closed: the probe socket gets fd 0, a descriptor like any other.
+    EXPECT_CALL(os_, Socket(AF_UNIX, kSocketType, 0)).WillOnce([this](int, int, int) {
+      EXPECT_TRUE(fds_.Track(0));
+      return SysResult{0, 0};
+    });
+    EXPECT_CALL(os_, Connect(0, _, _)).WillOnce(FailWith(ECONNREFUSED));
+    ExpectClose(0);
+    EXPECT_CALL(os_, Unlink(StrEq(kPath))).WillOnce(ReturnSys(0));
+    ExpectBindAndListen(kPath, AddressIs(kPath));
+  }
+  ASSERT_TRUE(server.Listen(kPath)) << server.error_string();
+  EXPECT_FALSE(fds_.IsOpen(0));
+  ExpectCloseAndUnlink();
 }
 
 TEST_F(LocalServerMockTest, ProbeSocketFailureIsReported) {
@@ -99,6 +151,7 @@ TEST_F(LocalServerMockTest, ProbeSocketFailureIsReported) {
   EXPECT_CALL(os_, Lstat(StrEq(kPath), _)).WillOnce(SocketStat(3, 3));
   EXPECT_CALL(os_, Socket(AF_UNIX, kSocketType, 0)).WillOnce(FailWith(EMFILE));
   ExpectClose(100);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kSocketResource);
 }
@@ -109,6 +162,7 @@ TEST_F(LocalServerMockTest, NonSocketFileIsLeftAlone) {
   ExpectPathInUse();
   EXPECT_CALL(os_, Lstat(StrEq(kPath), _)).WillOnce(StatAs{S_IFREG | 0644, 3, 3});
   ExpectClose(100);
+  ExpectLockReleased();
   EXPECT_FALSE(server.Listen(kPath));
   EXPECT_EQ(server.server_error(), Error::kAddressInUse);
   EXPECT_EQ(server.error_string(), "LocalServer::Listen: address in use (not a socket)");

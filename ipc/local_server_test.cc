@@ -302,8 +302,8 @@ TEST_P(LocalServerModeTest, SocketFileHasTheExactMode) {
   ASSERT_TRUE(st.has_value());
   EXPECT_TRUE(S_ISSOCK(st->st_mode));
   EXPECT_EQ(st->st_mode & 07777, c.mode) << std::oct << (st->st_mode & 07777);
-  // The temporary directory is gone.
-  EXPECT_THAT(ListDirectory(dir_), ElementsAre("mode"));
+  // The temporary directory is gone; the lock file is held beside the socket.
+  EXPECT_THAT(ListDirectory(dir_), ElementsAre("mode", "mode.lock"));
   // And it works (as root, modes do not keep us out).
   int emitted = 0;
   server.new_connection.Connect([&] { ++emitted; });
@@ -370,16 +370,17 @@ TEST_F(LocalServerTest, LiveServerIsNotHijacked) {
     EXPECT_EQ(second.server_error(), Error::kAddressInUse);
     EXPECT_EQ(second.error_string(), "LocalServer::Listen: address in use");
     EXPECT_FALSE(second.IsListening());
-    EXPECT_EQ(Lstat(Path("live"))->st_ino, ino);            // Untouched.
-    EXPECT_THAT(ListDirectory(dir_), ElementsAre("live"));  // No temporary directory left.
+    EXPECT_EQ(Lstat(Path("live"))->st_ino, ino);  // Untouched.
+    // No temporary directory left; the lock file is the first server's.
+    EXPECT_THAT(ListDirectory(dir_), ElementsAre("live", "live.lock"));
   }
-  // The first server saw three probes (clients that connected and hung up) and still accepts.
+  // The first server's lock refused the others without a probe: its only client is this one.
   const int client = RawConnect(Path("live"));
   ASSERT_GE(client, 0);
-  ASSERT_TRUE(RunUntil(loop_, [&] { return first_connections == 4; }));
+  ASSERT_TRUE(RunUntil(loop_, [&] { return first_connections == 1; }));
   std::vector<std::unique_ptr<LocalSocket>> accepted;
   while (auto socket = first.NextPendingConnection()) accepted.push_back(std::move(socket));
-  ASSERT_EQ(accepted.size(), 4u);
+  ASSERT_EQ(accepted.size(), 1u);
   LocalSocket* real = accepted.back().get();
   std::string received;
   real->ready_read.Connect([&] { received += real->ReadAll(); });

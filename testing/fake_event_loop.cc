@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -250,9 +252,27 @@ void FakeEventLoop::WaitForIo(bool /*block*/, std::optional<TimePoint> /*wake_up
 }
 
 void FakeEventLoop::RunUntilIdleOrFail(const char* caller) {
-  if (!RunUntilIdleIterations(internal::kMaxIdleIterations)) {
-    ADD_FAILURE() << "FakeEventLoop::" << caller
-                  << "(): the loop never became idle (callbacks keep posting work)";
+  for (uint64_t rounds = 0;; ++rounds) {
+    if (!RunUntilIdleIterations(internal::kMaxIdleIterations)) {
+      ADD_FAILURE() << "FakeEventLoop::" << caller
+                    << "(): the loop never became idle (callbacks keep posting work)";
+      return;
+    }
+    if (!settles_fd_readiness_ || !HasDeliverableIo()) return;
+    if (rounds >= internal::kMaxIdleIterations) {
+      std::string ready;
+      for (const auto& [id, watcher] : fd_watchers_) {
+        uint32_t events = kNoEvents;
+        if (!watcher->Deliverable(&events)) continue;
+        std::ostringstream entry;
+        entry << " " << watcher->fd() << ":" << static_cast<IoEvents>(events);
+        ready += entry.str();
+      }
+      ADD_FAILURE() << "FakeEventLoop::" << caller
+                    << "(): the loop never became idle (fd watchers keep finding their fd ready:"
+                    << ready << ")";
+      return;
+    }
   }
 }
 

@@ -64,6 +64,18 @@ class FakeEventLoop : private internal::FakeClockHolder, public internal::LoopBa
   // watch (e.g. when the kernel refuses it), so a test can reach the code's refusal paths.
   void RefuseToWatch(int fd) { refused_fds_.insert(fd); }
 
+  // With `settle` true, RunUntilIdle() and FastForwardBy() (at each time point it stops at)
+  // also keep running iterations while some fd watcher has readiness it is interested in, so an
+  // exchange over fds finishes at the time point it started (ipc::FakeKernel turns this on
+  // while it exists). A watcher that keeps finding its fd ready without consuming the readiness
+  // then fails the test instead of spinning. Default false: as EventLoop::RunUntilIdle says,
+  // fd readiness alone never starts another iteration.
+  void SetSettlesFdReadiness(bool settle) {
+    DcheckOnLoopThread("FakeEventLoop::SetSettlesFdReadiness");
+    settles_fd_readiness_ = settle;
+  }
+  bool settles_fd_readiness() const { return settles_fd_readiness_; }
+
   FakeClock& fake_clock() {
     DcheckOnLoopThread("FakeEventLoop::fake_clock");
     return owned_clock;
@@ -92,7 +104,8 @@ class FakeEventLoop : private internal::FakeClockHolder, public internal::LoopBa
   friend class internal::FakeFdWatcher;
   friend class internal::FakeSignalWatcher;
 
-  // RunUntilIdle without the nesting check; fails the test if it cannot settle.
+  // RunUntilIdle without the nesting check (also settling fd readiness when asked to); fails
+  // the test if it cannot settle.
   void RunUntilIdleOrFail(const char* caller);
   // True if step 1 would run some watcher's callback.
   bool HasDeliverableIo() const;
@@ -103,6 +116,7 @@ class FakeEventLoop : private internal::FakeClockHolder, public internal::LoopBa
   std::map<int, uint32_t> fd_readiness_;
   std::set<int> refused_fds_;
   std::deque<int> raised_signals_;
+  bool settles_fd_readiness_ = false;
 };
 
 }  // namespace eventloop

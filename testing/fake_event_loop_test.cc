@@ -218,6 +218,73 @@ TEST_F(FakeEventLoopTest, ReadinessAloneDoesNotStartAnotherIteration) {
   EXPECT_EQ(calls, 4);
 }
 
+TEST_F(FakeEventLoopTest, SettlingFdReadinessRunsIterationsUntilNoWatcherIsReady) {
+  EXPECT_FALSE(loop_.settles_fd_readiness());
+  loop_.SetSettlesFdReadiness(true);
+  EXPECT_TRUE(loop_.settles_fd_readiness());
+  // A chain of three hops, each making the fd of an earlier watcher ready (so one pass over
+  // the watchers cannot deliver it): all at one RunUntilIdle.
+  std::vector<std::unique_ptr<FdWatcher>> hops;
+  for (int fd = 1; fd <= 3; ++fd) {
+    hops.push_back(loop_.WatchFd(fd, kReadable, [this, fd](uint32_t) {
+      Record("fd" + std::to_string(fd))();
+      loop_.ClearFdReady(fd, kReadable);
+      if (fd > 1) loop_.SetFdReady(fd - 1, kReadable);
+    }));
+  }
+  loop_.SetFdReady(3, kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("fd3@0", "fd2@0", "fd1@0"));
+  // Readiness nobody is interested in does not keep it running.
+  loop_.SetFdReady(1, kWritable);
+  loop_.SetFdReady(7, kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("fd3@0", "fd2@0", "fd1@0"));
+  // Without settling, one hop per RunUntilIdle (ReadinessAloneDoesNotStartAnotherIteration).
+  events_.clear();
+  loop_.SetSettlesFdReadiness(false);
+  loop_.SetFdReady(3, kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("fd3@0"));
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("fd3@0", "fd2@0"));
+}
+
+TEST_F(FakeEventLoopTest, SettlingFastForwardByFinishesEachExchangeAtItsTimePoint) {
+  loop_.SetSettlesFdReadiness(true);
+  // A timer at 10 ms starts a two-hop exchange (the second hop on an earlier watcher); a timer
+  // at 20 ms must see it finished.
+  auto second = loop_.WatchFd(2, kReadable, [this](uint32_t) {
+    Record("fd2")();
+    loop_.ClearFdReady(2, kReadable);
+  });
+  auto first = loop_.WatchFd(1, kReadable, [this](uint32_t) {
+    Record("fd1")();
+    loop_.ClearFdReady(1, kReadable);
+    loop_.SetFdReady(2, kReadable);
+  });
+  auto start = loop_.CreateTimer([this] {
+    Record("start")();
+    loop_.SetFdReady(1, kReadable);
+  });
+  auto check = loop_.CreateTimer(Record("check"));
+  start->Start(milliseconds(10));
+  check->Start(milliseconds(20));
+  loop_.FastForwardBy(milliseconds(30));
+  EXPECT_THAT(events_, ElementsAre("start@10", "fd1@10", "fd2@10", "check@20"));
+}
+
+TEST_F(FakeEventLoopTest, SettlingFailsLoudlyOnAWatcherThatNeverConsumesItsReadiness) {
+  loop_.SetSettlesFdReadiness(true);
+  int calls = 0;
+  auto watcher = loop_.WatchFd(5, kWritable, [&](uint32_t) { ++calls; });
+  loop_.SetFdReady(5, kWritable);
+  EXPECT_NONFATAL_FAILURE(loop_.RunUntilIdle(), "fd watchers keep finding their fd ready");
+  EXPECT_GT(calls, 1000);
+  watcher.reset();
+  loop_.RunUntilIdle();  // Still usable afterwards.
+}
+
 TEST_F(FakeEventLoopTest, FdCallbacksComeFirstInTheIteration) {
   auto before_blocking = loop_.CreateBeforeBlockingTask(Record("before blocking"));
   auto timer = loop_.CreateTimer(Record("timer"));

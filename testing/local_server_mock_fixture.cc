@@ -1,6 +1,7 @@
 #include "testing/local_server_mock_fixture.h"
 
 #include <poll.h>
+#include <sys/file.h>
 
 #include <cerrno>
 #include <string_view>
@@ -60,12 +61,30 @@ void LocalServerMockTest::ListenAbstract(LocalServer& server) {
   ASSERT_TRUE(server.Listen("app")) << server.error_string();
 }
 
+void LocalServerMockTest::ExpectLockTaken(const std::string& path) {
+  InSequence seq;
+  const std::string lock_path = path + ".lock";
+  EXPECT_CALL(os_, Open(StrEq(lock_path), kLockFlags, kLockMode)).WillOnce(LockFd());
+  EXPECT_CALL(os_, Flock(kLockFd, LOCK_EX | LOCK_NB)).WillOnce(ReturnSys(0));
+  EXPECT_CALL(os_, Fstat(kLockFd, _)).WillOnce(LockFileStat());
+  EXPECT_CALL(os_, Lstat(StrEq(lock_path), _)).WillOnce(LockFileStat());
+}
+
+void LocalServerMockTest::ExpectLockReleased(const std::string& path) {
+  InSequence seq;
+  const std::string lock_path = path + ".lock";
+  EXPECT_CALL(os_, Lstat(StrEq(lock_path), _)).WillOnce(LockFileStat());
+  EXPECT_CALL(os_, Unlink(StrEq(lock_path))).WillOnce(ReturnSys(0));
+  ExpectClose(kLockFd);
+}
+
 void LocalServerMockTest::ExpectSocket() {
   EXPECT_CALL(os_, Socket(AF_UNIX, kSocketType, 0)).WillOnce(fds_.Open());
 }
 
 void LocalServerMockTest::ExpectListenRecipe(const std::string& path, int fd, int backlog) {
   InSequence seq;
+  ExpectLockTaken(path);
   ExpectSocket();
   ExpectBindAndListen(path, AddressIs(path), fd, backlog);
 }
@@ -79,7 +98,16 @@ void LocalServerMockTest::ExpectBindAndListen(const std::string& path,
   EXPECT_CALL(os_, Listen(fd, backlog)).WillOnce(listen_result);
 }
 
-void LocalServerMockTest::ExpectBindFailure(int err) {
+void LocalServerMockTest::ExpectBindFailure(int err, const std::string& path) {
+  InSequence seq;
+  ExpectLockTaken(path);
+  ExpectSocket();
+  EXPECT_CALL(os_, Bind(100, _, _)).WillOnce(FailWith(err));
+  ExpectClose(100);
+  ExpectLockReleased(path);
+}
+
+void LocalServerMockTest::ExpectAbstractBindFailure(int err) {
   InSequence seq;
   ExpectSocket();
   EXPECT_CALL(os_, Bind(100, _, _)).WillOnce(FailWith(err));
@@ -95,6 +123,7 @@ void LocalServerMockTest::ExpectAbstractListenRecipe(const std::string& name) {
 
 void LocalServerMockTest::ExpectPathInUse() {
   InSequence seq;
+  ExpectLockTaken();
   ExpectSocket();
   EXPECT_CALL(os_, Bind(100, _, _)).WillOnce(FailWith(EADDRINUSE));
 }
@@ -126,6 +155,7 @@ void LocalServerMockTest::ExpectPrivateDirectory() {
 void LocalServerMockTest::ExpectAccessRecipeUntilLink(mode_t mode,
                                                       const AddressMatcher& bind_address) {
   InSequence seq;
+  ExpectLockTaken();
   ExpectSocket();
   ExpectPrivateDirectory();
   EXPECT_CALL(os_, Bind(100, _, _)).With(Args<1, 2>(bind_address)).WillOnce(ReturnSys(0));
@@ -157,6 +187,7 @@ void LocalServerMockTest::ExpectAccessFailureCleanup() {
   InSequence seq;
   ExpectTempDirCleanup();
   ExpectClose(100);
+  ExpectLockReleased();
 }
 
 void LocalServerMockTest::ExpectClose(int fd) {
@@ -165,15 +196,22 @@ void LocalServerMockTest::ExpectClose(int fd) {
 
 void LocalServerMockTest::ExpectCloseAndUnlink(const std::string& path, int fd) {
   InSequence seq;
+  const std::string lock_path = path + ".lock";
   EXPECT_CALL(os_, Lstat(StrEq(path), _)).WillOnce(SocketStat());
   EXPECT_CALL(os_, Unlink(StrEq(path))).WillOnce(ReturnSys(0));
+  EXPECT_CALL(os_, Lstat(StrEq(lock_path), _)).WillOnce(LockFileStat());
+  EXPECT_CALL(os_, Unlink(StrEq(lock_path))).WillOnce(ReturnSys(0));
   ExpectClose(fd);
+  ExpectClose(kLockFd);
 }
 
 void LocalServerMockTest::ExpectCloseLeavingTheFile(const LstatAction& lstat) {
   InSequence seq;
   EXPECT_CALL(os_, Lstat(StrEq(kPath), _)).WillOnce(lstat);
+  EXPECT_CALL(os_, Lstat(StrEq(kLockPath), _)).WillOnce(LockFileStat());
+  EXPECT_CALL(os_, Unlink(StrEq(kLockPath))).WillOnce(ReturnSys(0));
   ExpectClose(100);
+  ExpectClose(kLockFd);
 }
 
 void LocalServerMockTest::ExpectAdoptionInspects(int fd, const std::string& name, int status_flags,

@@ -47,6 +47,14 @@ inline constexpr char kProcFile[] = "/proc/self/fd/101/s";
 // The device and inode of the socket file the server creates.
 inline constexpr dev_t kDev = 7;
 inline constexpr ino_t kIno = 42;
+// The lock file beside kPath, the flags and mode it is opened with, and its inode (on kDev).
+inline constexpr char kLockPath[] = "/srv/app.sock.lock";
+inline constexpr int kLockFlags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+inline constexpr mode_t kLockMode = 0600;
+inline constexpr ino_t kLockIno = 43;
+// The lock file's fd: a fixed number below the ledger's minted ones, so that the listening
+// socket keeps fd 100 (LocalServerMockTest::LockFd()).
+inline constexpr int kLockFd = 99;
 
 // "/path" for a filesystem address (checking its length), "@name" for an abstract one.
 std::string AddressText(const sockaddr* address, socklen_t length);
@@ -83,6 +91,11 @@ struct StatAs {
 // Fstat/Lstat: a socket (mode 0755) with the given device and inode.
 inline StatAs SocketStat(dev_t dev = kDev, ino_t ino = kIno) {
   return StatAs{S_IFSOCK | 0755, dev, ino};
+}
+
+// Fstat/Lstat: a lock file (regular, mode 0600) with the given device and inode.
+inline StatAs LockFileStat(dev_t dev = kDev, ino_t ino = kLockIno) {
+  return StatAs{S_IFREG | 0600, dev, ino};
 }
 
 // GetSockOpt: an int option value.
@@ -125,9 +138,9 @@ struct ErrnoCase {
   const char* text;
 };
 
-// The fixture. The listening socket is fd 100 (the ledger's first); probes and the access
-// recipe's directory fd take the next ones, and accepted connections follow. TearDown() checks
-// that every fd was closed exactly once.
+// The fixture. A filesystem path's lock file is fd 99 (kLockFd), the listening socket fd 100
+// (the ledger's first); probes and the access recipe's directory fd take the next ones, and
+// accepted connections follow. TearDown() checks that every fd was closed exactly once.
 //
 // Each Expect* helper below expects its calls in the order given (its own InSequence, which
 // joins the caller's when there is one).
@@ -138,6 +151,14 @@ class LocalServerMockTest : public ::testing::Test {
 
   void SetUp() override;
   void TearDown() override;
+
+  // Open action for the lock file: kLockFd, counted as open (it must not be open already).
+  auto LockFd() {
+    return [this](const char*, int, mode_t) {
+      EXPECT_TRUE(fds_.Track(kLockFd)) << "the lock fd is open already";
+      return SysResult{kLockFd, 0};
+    };
+  }
 
   // Accept4 action: a fresh fd, counted as open and known as accepted.
   auto AcceptFd() {
@@ -153,26 +174,38 @@ class LocalServerMockTest : public ::testing::Test {
   // Expects an abstract listen on "app" (listening fd 100) and listens.
   void ListenAbstract(LocalServer& server);
 
+  // The lock of a path (local_server_path_lock.h).
+
+  // Taking it: open("<path>.lock", kLockFlags, kLockMode) -> kLockFd, flock(kLockFd,
+  // LOCK_EX | LOCK_NB), fstat(kLockFd) and lstat("<path>.lock") -> LockFileStat().
+  void ExpectLockTaken(const std::string& path = kPath);
+  // Releasing it, the lock file still ours: lstat("<path>.lock") -> LockFileStat(),
+  // unlink("<path>.lock"), close(kLockFd).
+  void ExpectLockReleased(const std::string& path = kPath);
+
   // Listen recipes.
 
   // socket(AF_UNIX, kSocketType, 0) -> the ledger's next fd.
   void ExpectSocket();
-  // The kNoOptions recipe at `path`: socket() -> `fd`, bind(fd, path), lstat(path) -> our
-  // socket, listen(fd, backlog).
+  // The kNoOptions recipe at `path`: the lock taken, socket() -> `fd`, bind(fd, path),
+  // lstat(path) -> our socket, listen(fd, backlog).
   void ExpectListenRecipe(const std::string& path, int fd = 100, int backlog = 50);
   // The kNoOptions recipe after socket(): bind(fd) with an address matching `bind_address`,
   // lstat(path) -> our socket, listen(fd, backlog) -> `listen_result`.
   void ExpectBindAndListen(const std::string& path, const AddressMatcher& bind_address,
                            int fd = 100, int backlog = 50,
                            const ResultAction& listen_result = ReturnSys(0));
-  // socket() -> 100, bind(100) fails with `err`, close(100).
-  void ExpectBindFailure(int err);
+  // At `path`: the lock taken, socket() -> 100, bind(100) fails with `err`, close(100), the
+  // lock released.
+  void ExpectBindFailure(int err, const std::string& path = kPath);
+  // Abstract: socket() -> 100, bind(100) fails with `err`, close(100).
+  void ExpectAbstractBindFailure(int err);
   // The abstract recipe for `name`: socket() -> 100, bind(100, "@name"), listen(100, 50).
   void ExpectAbstractListenRecipe(const std::string& name);
 
   // The existing-path probe (kPath).
 
-  // socket() -> 100, bind(100) says EADDRINUSE: kPath exists.
+  // The lock taken, socket() -> 100, bind(100) says EADDRINUSE: kPath exists.
   void ExpectPathInUse();
   // lstat(kPath) finds a socket (SocketStat(3, 3)); socket() -> `probe_fd`; connect(probe_fd)
   // to an address matching `probe_address` -> `connect_result`; close(probe_fd).
@@ -181,12 +214,12 @@ class LocalServerMockTest : public ::testing::Test {
   // ExpectProbe() finding a stale socket (ECONNREFUSED), then unlink(kPath).
   void ExpectStaleSocketRemoved(int probe_fd, const AddressMatcher& probe_address = ::testing::_);
 
-  // The access-option recipe for kPath (listening fd 100, directory fd 101).
+  // The access-option recipe for kPath (lock fd 99, listening fd 100, directory fd 101).
 
   // mkdtemp(kTemplate) -> kTmpDir, open(kTmpDir, kDirFlags) -> the ledger's next fd.
   void ExpectPrivateDirectory();
-  // socket() -> 100, the private directory, bind(100) with an address matching `bind_address`,
-  // chmod(kProcFile, mode), listen(100, 50): all succeed.
+  // The lock taken, socket() -> 100, the private directory, bind(100) with an address matching
+  // `bind_address`, chmod(kProcFile, mode), listen(100, 50): all succeed.
   void ExpectAccessRecipeUntilLink(mode_t mode, const AddressMatcher& bind_address = ::testing::_);
   // ExpectAccessRecipeUntilLink(0700), then link(kTmpFile, kPath) fails with EEXIST.
   void ExpectAccessRecipeUntilLinkExists();
@@ -196,18 +229,21 @@ class LocalServerMockTest : public ::testing::Test {
   // The temporary name, its directory and the directory fd: unlink(kTmpFile), rmdir(kTmpDir),
   // close(101).
   void ExpectTempDirCleanup();
-  // A failed access recipe: the temporary directory's cleanup, then close(100).
+  // A failed access recipe: the temporary directory's cleanup, close(100), the lock released.
   void ExpectAccessFailureCleanup();
 
   // Closing.
 
   // close(fd).
   void ExpectClose(int fd);
-  // What closing a server listening at `path` on `fd` does when the file is still its own:
-  // lstat(path) -> our socket, unlink(path), close(fd).
+  // What closing a server listening at `path` on `fd` does when its files are still its own:
+  // lstat(path) -> our socket, unlink(path), lstat("<path>.lock") -> our lock file,
+  // unlink("<path>.lock"), close(fd), close(kLockFd).
   void ExpectCloseAndUnlink(const std::string& path = kPath, int fd = 100);
-  // What closing the server at kPath does when the file there is no longer its own (another
-  // inode or device, or gone): lstat(kPath) -> `lstat`, then close(100) only.
+  // What closing the server at kPath does when the socket file there is no longer its own
+  // (another inode or device, or gone) but the lock file is: lstat(kPath) -> `lstat`, no
+  // unlink of it; lstat(kLockPath) -> our lock file, unlink(kLockPath); close(100),
+  // close(kLockFd).
   void ExpectCloseLeavingTheFile(const LstatAction& lstat);
 
   // Listen(fd) adoption.

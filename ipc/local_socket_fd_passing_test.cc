@@ -23,9 +23,11 @@
 
 #include "gtest/gtest.h"
 #include "ipc/local_socket.h"
+#include "ipc/os_calls.h"
 #include "ipc/unique_fd.h"
 #include "testing/child_process.h"
 #include "testing/data_pattern.h"
+#include "testing/os_calls_socket.h"
 #include "testing/process_resources.h"
 #include "testing/raw_socket.h"
 #include "testing/run_loop_until.h"
@@ -275,8 +277,9 @@ TEST_F(FdPassingRawTest, WhenTheKernelTakesTheBufferInPartsTheFdsStayOnTheirByte
   std::map<size_t, std::vector<ino_t>> fds_at;
   std::thread reader([&] {
     for (;;) {
-      test::Received one = test::RecvWithFds(raw.get(), 1);
-      if (one.rc <= 0) return;
+      const test::ReceivedWithFds one =
+          test::ReceiveWithFds(RealOsCalls(), raw.get(), 1, CMSG_SPACE(253 * sizeof(int)));
+      if (one.result.rc <= 0) return;
       for (const int fd : one.fds) {
         fds_at[received.size()].push_back(InodeOf(fd));
         close(fd);
@@ -331,7 +334,7 @@ TEST_F(FdPassingRawTest, TheKernelTruncatingTheFdsAtTheFdLimitEndsTheConnection)
   close(pair[1]);
   const UniqueFd ours(pair[0]);
   const int w = pipe.write_end.get();
-  EXPECT_TRUE(test::SendWithFds(ours.get(), "abc", {w, w, w}));
+  EXPECT_EQ(test::SendWithFds(RealOsCalls(), ours.get(), "abc", {w, w, w}), (SysResult{3, 0}));
   EXPECT_EQ(child.Wait(), 0);
 }
 

@@ -4,7 +4,6 @@
 #define LOCALSOCKET_TESTING_RAW_SOCKET_H_
 
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,20 +49,6 @@ std::vector<int> FillBacklog(const std::string& path);
 
 // Writes/reads all of `data` on a blocking fd; false on error or EOF.
 bool WriteAll(int fd, std::string_view data);
-
-// One sendmsg of `data` (not empty) on a blocking socket with `fds` in an SCM_RIGHTS control
-// message; true when the kernel took all of `data`.
-bool SendWithFds(int fd, std::string_view data, const std::vector<int>& fds);
-// What one recvmsg returned.
-struct Received {
-  int64_t rc = -1;         // recvmsg's result (-1: an error, 0: EOF).
-  std::string bytes;       // The bytes read.
-  std::vector<int> fds;    // The fds received (close-on-exec); the caller owns them.
-  bool truncated = false;  // MSG_CTRUNC: fds were lost.
-};
-// One recvmsg of at most `max` bytes on a blocking socket (EINTR retried), with room for 253
-// fds, asking for them close-on-exec.
-Received RecvWithFds(int fd, size_t max);
 // Reads until EOF (or error) from a blocking fd.
 std::string ReadUntilEof(int fd);
 // Reads exactly `n` bytes (less on EOF) from a blocking fd.

@@ -183,7 +183,9 @@ class LocalSocket : public LocalSocketTypes {
   // with is readable (so a parser can take its message's fds with the message), also after
   // `disconnected`. Untaken fds are closed by Close(), Abort(), a new connection and the
   // destructor, and, so that a peer cannot pile them up in a program that never takes any,
-  // when more fds arrive after every byte they came with has been read.
+  // when more fds arrive after every byte they came with has been read. UniqueFd closes with
+  // ::close: with an OsCalls whose descriptors are not the process's (a FakeKernel, a mock),
+  // release() them and close them through that OsCalls.
   std::vector<UniqueFd> TakeReceivedFds();
   // Reads up to `max_size` buffered bytes. Returns the count; 0 when nothing is buffered on a
   // connected socket; -1 when nothing is buffered and the connection is gone, or on misuse

@@ -124,6 +124,14 @@ int64_t LocalSocket::Write(std::string_view data) {
   CHECK_THREAD("LocalSocket::Write");
   return impl_->Write(data);
 }
+int64_t LocalSocket::WriteWithFds(std::string_view data, const std::vector<int>& fds) {
+  CHECK_THREAD("LocalSocket::WriteWithFds");
+  return impl_->WriteWithFds(data, fds);
+}
+std::vector<UniqueFd> LocalSocket::TakeReceivedFds() {
+  CHECK_THREAD("LocalSocket::TakeReceivedFds");
+  return impl_->TakeReceivedFds();
+}
 int64_t LocalSocket::Read(char* data, int64_t max_size) {
   CHECK_THREAD("LocalSocket::Read");
   return impl_->Read(data, max_size);

@@ -40,7 +40,11 @@
 //   socket(): EMFILE, ENFILE, ENOBUFS, ENOMEM -> kSocketResource; EACCES, EPERM ->
 //             kSocketAccess; anything else -> kUnsupportedSocketOperation.
 //   send/recv: EPIPE, ECONNRESET, EOF -> kPeerClosed; ETIMEDOUT -> kSocketTimeout; ENOBUFS,
-//             ENOMEM -> kSocketResource; EMSGSIZE -> kDatagramTooLarge; else kConnection.
+//             ENOMEM, ETOOMANYREFS (too many fds in flight) -> kSocketResource; EMSGSIZE ->
+//             kDatagramTooLarge; else kConnection. A control message the kernel truncated
+//             (MSG_CTRUNC: received fds were lost, e.g. at the fd limit) -> kSocketResource.
+//             All of them end the connection: the bytes that arrived first are delivered,
+//             then error_occurred and the disconnect sequence.
 //   poll() in a wait: ENOMEM -> kSocketResource; anything else -> kUnknown. The wait returns
 //             false without emitting; the connection and its state are left alone.
 //
@@ -68,11 +72,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "eventloop/event_loop.h"
 #include "ipc/os_calls.h"
 #include "ipc/signal.h"
 #include "ipc/socket_types.h"
+#include "ipc/unique_fd.h"
 
 namespace ipc {
 
@@ -162,6 +168,25 @@ class LocalSocket : public LocalSocketTypes {
   // write-buffer limit only what fits (possibly 0; write_buffer_available follows). -1 and
   // kOperation when not writable (not connected, read-only, closed, or after ShutdownWrite).
   int64_t Write(std::string_view data);
+  // Write with `fds` passed along (SCM_RIGHTS), attached to the first byte of `data`: the peer
+  // receives them (TakeReceivedFds) no later than that byte, whatever the coalescing of writes
+  // and however the kernel splits the buffer. The fds are duplicated at once (close-on-exec):
+  // the caller keeps its own, and the socket closes its copies once sent, or when the bytes
+  // are dropped (Abort, a failed connection). Returns as Write does; with a write-buffer limit
+  // either the first byte is accepted together with the fds, or nothing is (0). -1 and
+  // kOperation, nothing sent and nothing kept: not writable (as Write), empty `data`, more
+  // than 253 fds (the kernel's SCM_MAX_FD), or an fd that cannot be duplicated (invalid,
+  // EMFILE). With no fds (and some data) it is Write.
+  int64_t WriteWithFds(std::string_view data, const std::vector<int>& fds);
+  // The fds received so far and not taken yet, in arrival order; ownership passes to the
+  // caller. They are close-on-exec. An fd is here no later than the first byte it was sent
+  // with is readable (so a parser can take its message's fds with the message), also after
+  // `disconnected`. Untaken fds are closed by Close(), Abort(), a new connection and the
+  // destructor, and, so that a peer cannot pile them up in a program that never takes any,
+  // when more fds arrive after every byte they came with has been read. UniqueFd closes with
+  // ::close: with an OsCalls whose descriptors are not the process's (a FakeKernel, a mock),
+  // release() them and close them through that OsCalls.
+  std::vector<UniqueFd> TakeReceivedFds();
   // Reads up to `max_size` buffered bytes. Returns the count; 0 when nothing is buffered on a
   // connected socket; -1 when nothing is buffered and the connection is gone, or on misuse
   // (not open, write-only, negative size, null `data` with a positive size: kOperation).

@@ -305,7 +305,7 @@ void LocalSocket::Impl::CloseDescriptor() {
 
 void LocalSocket::Impl::CloseDevice() {
   open_mode_ = kNotOpen;
-  channel_.read_buffer().Clear();
+  channel_.DropUnread();
 }
 
 void LocalSocket::Impl::ResetConnectionData() {

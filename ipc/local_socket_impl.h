@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "eventloop/event_loop.h"
 #include "eventloop/thread_binding.h"
@@ -51,6 +52,8 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   void Abort();
   void Close();
   int64_t Write(std::string_view data);
+  int64_t WriteWithFds(std::string_view data, const std::vector<int>& fds);
+  std::vector<UniqueFd> TakeReceivedFds() { return channel_.TakeReceivedFds(); }
   int64_t Read(char* data, int64_t max_size);
   std::string Read(int64_t max_size);
   std::string ReadAll();
@@ -140,8 +143,9 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // then ends the connection.
   void OnSendFailed(int err, ApiCall call);
   // Reads the kernel's receive queue to its end and emits ready_read for it (unless inside a
-  // ready_read slot). False if the socket was destroyed or a new operation started.
-  bool DeliverQueuedBytes();
+  // ready_read slot). False if the socket was destroyed or a new operation started. Sets
+  // `*fds_truncated` when fds that arrived were lost (MSG_CTRUNC).
+  bool DeliverQueuedBytes(bool* fds_truncated);
   void OnWriteBufferDrained();
   // What a disconnect or a half-close does next: with nothing left to send, finishes at once
   // (OnWriteBufferDrained); otherwise schedules the flush that will.
@@ -149,6 +153,8 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   void ScheduleFlush();
   void AfterRead();
   void UpdateInterest();
+  // True if Write may append; else sets kOperation for `call`.
+  bool Writable(ApiCall call);
   // True if the socket is open for reading; else sets kOperation for `call`.
   bool Readable(ApiCall call);
   // Readable(call), and `max_size` is not negative (else kOperation, "negative size").

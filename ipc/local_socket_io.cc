@@ -1,9 +1,12 @@
 // LocalSocket::Impl: reading and writing (the public calls, the loop's I/O callbacks, the
 // flush before the loop blocks), and the failure paths that deliver what arrived first.
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ipc/local_socket_impl.h"
 
@@ -13,15 +16,53 @@ namespace {
 using internal::CellKind;
 using internal::FormatError;
 
+// The error string of a truncated control message (MSG_CTRUNC).
+constexpr char kFdsTruncated[] =
+    "out of resources: received file descriptors were lost (control message truncated)";
+
 }  // namespace
 
+bool LocalSocket::Impl::Writable(ApiCall call) {
+  if (IsValid() && (open_mode_ & kWriteOnly) && channel_.AcceptsWrites()) return true;
+  SetError(Error::kOperation, FormatError(call, "socket is not writable"));
+  return false;
+}
+
 int64_t LocalSocket::Impl::Write(std::string_view data) {
-  if (Inert()) return -1;
-  if (!IsValid() || !(open_mode_ & kWriteOnly) || !channel_.AcceptsWrites()) {
-    SetError(Error::kOperation, FormatError(ApiCall::kSocketWrite, "socket is not writable"));
+  if (Inert() || !Writable(ApiCall::kSocketWrite)) return -1;
+  const size_t accepted = channel_.Append(data);
+  if (accepted > 0) ScheduleFlush();
+  return static_cast<int64_t>(accepted);
+}
+
+int64_t LocalSocket::Impl::WriteWithFds(std::string_view data, const std::vector<int>& fds) {
+  constexpr ApiCall kCall = ApiCall::kSocketWriteWithFds;
+  if (Inert() || !Writable(kCall)) return -1;
+  if (data.empty()) {
+    SetError(Error::kOperation, FormatError(kCall, "empty data (fds ride on its first byte)"));
     return -1;
   }
-  const size_t accepted = channel_.Append(data);
+  if (fds.size() > internal::kMaxFdsPerMessage) {
+    SetError(
+        Error::kOperation,
+        FormatError(kCall, "too many file descriptors (" + std::to_string(fds.size()) +
+                               ", at most " + std::to_string(internal::kMaxFdsPerMessage) + ")"));
+    return -1;
+  }
+  // Our own copies, sent and then closed by the socket; the caller keeps its fds.
+  std::vector<internal::OsFd> copies;
+  copies.reserve(fds.size());
+  for (const int fd : fds) {
+    const SysResult copy = os_.Fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy.rc < 0) {
+      SetError(
+          Error::kOperation,
+          FormatError(kCall, "cannot duplicate file descriptor " + std::to_string(fd), copy.err));
+      return -1;  // The copies made so far are closed.
+    }
+    copies.emplace_back(os_, static_cast<int>(copy.rc));
+  }
+  const size_t accepted = channel_.AppendWithFds(data, std::move(copies));
   if (accepted > 0) ScheduleFlush();
   return static_cast<int64_t>(accepted);
 }
@@ -151,7 +192,7 @@ int64_t LocalSocket::Impl::ReadAndAnnounce() {
   const internal::StreamChannel::ReadOutcome read =
       channel_.Read(DiscardsInput(), /*unbounded=*/false);
   if (!channel_.ReadsFromFd() && !read.eof) UpdateInterest();  // Paused: the buffer is full.
-  if (read.added > 0 || read.eof || read.err != 0) HandleReadOutcome(read);
+  if (read.added > 0 || read.eof || read.err != 0 || read.fds_truncated) HandleReadOutcome(read);
   return read.added;  // `this` may be gone by now.
 }
 
@@ -165,6 +206,11 @@ bool LocalSocket::Impl::HandleReadOutcome(const internal::StreamChannel::ReadOut
     const Error error = internal::ErrorFromIoErrno(read.err);
     ConnectionLost(ConnectionEvent::kIoError, error,
                    FormatError(ApiCall::kSocketRead, internal::ErrorCause(error), read.err));
+    return false;
+  }
+  if (read.fds_truncated) {
+    ConnectionLost(ConnectionEvent::kIoError, Error::kSocketResource,
+                   FormatError(ApiCall::kSocketRead, kFdsTruncated));
     return false;
   }
   if (read.eof) {
@@ -226,15 +272,22 @@ void LocalSocket::Impl::OnSendFailed(int err, ApiCall call) {
       ConnectionLost(ConnectionEvent::kIoError, error, error_string_, /*report=*/false);
       return;
     }
-    if (!DeliverQueuedBytes()) return;
+    bool fds_truncated = false;
+    if (!DeliverQueuedBytes(&fds_truncated)) return;
+    if (fds_truncated) {  // Lost fds are the error to report: the peer's close explains less.
+      ConnectionLost(ConnectionEvent::kIoError, Error::kSocketResource,
+                     FormatError(ApiCall::kSocketRead, kFdsTruncated));
+      return;
+    }
   }
   ConnectionLost(ConnectionEvent::kIoError, error,
                  FormatError(call, internal::ErrorCause(error), err));
 }
 
-bool LocalSocket::Impl::DeliverQueuedBytes() {
+bool LocalSocket::Impl::DeliverQueuedBytes(bool* fds_truncated) {
   const internal::StreamChannel::ReadOutcome read =
       channel_.Read(DiscardsInput(), /*unbounded=*/true);
+  *fds_truncated = read.fds_truncated;
   // Inside a ready_read slot the bytes are only buffered: they stay readable.
   if (read.added == 0 || sequencer_.InsideReadyRead()) return true;
   const Guard guard = sequencer_.Take();

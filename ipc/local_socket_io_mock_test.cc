@@ -232,6 +232,7 @@ INSTANTIATE_TEST_SUITE_P(Errnos, RecvErrnoTest,
                                            IoErrnoCase{ETIMEDOUT, Error::kSocketTimeout},
                                            IoErrnoCase{ENOBUFS, Error::kSocketResource},
                                            IoErrnoCase{ENOMEM, Error::kSocketResource},
+                                           IoErrnoCase{ETOOMANYREFS, Error::kSocketResource},
                                            IoErrnoCase{EMSGSIZE, Error::kDatagramTooLarge},
                                            IoErrnoCase{EIO, Error::kConnection}));
 
@@ -256,6 +257,8 @@ INSTANTIATE_TEST_SUITE_P(Errnos, SendErrnoTest,
                          ::testing::Values(IoErrnoCase{EPIPE, Error::kPeerClosed},
                                            IoErrnoCase{ECONNRESET, Error::kPeerClosed},
                                            IoErrnoCase{ENOBUFS, Error::kSocketResource},
+                                           IoErrnoCase{ETOOMANYREFS, Error::kSocketResource},
+                                           IoErrnoCase{EMSGSIZE, Error::kDatagramTooLarge},
                                            IoErrnoCase{EIO, Error::kConnection}));
 
 TEST_F(LocalSocketMockTest, SendEpipeErrorStringNamesTheCause) {

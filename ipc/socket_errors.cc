@@ -50,6 +50,7 @@ Error ErrorFromIoErrno(int err) {
       return Error::kSocketTimeout;
     case ENOBUFS:
     case ENOMEM:
+    case ETOOMANYREFS:  // Too many fds in flight (passing fds).
       return Error::kSocketResource;
     case EMSGSIZE:
       return Error::kDatagramTooLarge;
@@ -123,6 +124,8 @@ const char* ApiCallName(ApiCall call) {
       return "LocalSocket::ShutdownWrite";
     case ApiCall::kSocketWrite:
       return "LocalSocket::Write";
+    case ApiCall::kSocketWriteWithFds:
+      return "LocalSocket::WriteWithFds";
     case ApiCall::kSocketRead:
       return "LocalSocket::Read";
     case ApiCall::kSocketReadAll:

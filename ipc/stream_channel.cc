@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "eventloop/event_loop.h"
@@ -38,6 +39,23 @@ void StreamChannel::CloseFd() {
 void StreamChannel::ClearBuffers() {
   read_buffer_.Clear();
   DropUnsent();
+  passed_fds_.reset();
+}
+
+void StreamChannel::DropUnsent() {
+  write_buffer_.Clear();
+  room_notice_owed_ = false;
+  if (passed_fds_) passed_fds_->DropOutgoing();
+}
+
+void StreamChannel::DropUnread() {
+  read_buffer_.Clear();
+  if (passed_fds_) passed_fds_->DropReceived();
+}
+
+PassedFds& StreamChannel::passed_fds() {
+  if (!passed_fds_) passed_fds_ = std::make_unique<PassedFds>(os_);
+  return *passed_fds_;
 }
 
 size_t StreamChannel::Append(std::string_view data) {
@@ -52,6 +70,13 @@ size_t StreamChannel::Append(std::string_view data) {
   }
   write_buffer_.Append(data);
   return data.size();
+}
+
+size_t StreamChannel::AppendWithFds(std::string_view data, std::vector<OsFd> fds) {
+  const size_t offset = write_buffer_.size();
+  const size_t accepted = Append(data);
+  if (accepted > 0 && !fds.empty()) passed_fds().Attach(offset, std::move(fds));
+  return accepted;
 }
 
 bool StreamChannel::TakeRoomNotice() {
@@ -72,6 +97,7 @@ uint32_t StreamChannel::Interest() const {
 
 StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
   ReadOutcome outcome;
+  RightsControlBuffer control;
   while (unbounded || outcome.added < kMaxReadPerCall) {
     size_t want = kReadChunk;
     if (read_limit_ > 0 && !discard && !unbounded) {
@@ -87,13 +113,27 @@ StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
     msghdr message{};
     message.msg_iov = &space;
     message.msg_iovlen = 1;
+    // Always room for fds: without it the kernel would drop them (MSG_CTRUNC). The first header
+    // is cleared so that an OsCalls leaving msg_controllen as given shows no stale message.
+    message.msg_control = control.bytes;
+    message.msg_controllen = sizeof(control.bytes);
+    std::memset(control.bytes, 0, sizeof(cmsghdr));
     const SysResult result = os_.RecvMsg(fd_.get(), &message, MSG_CMSG_CLOEXEC);
     if (result.rc < 0 && result.err == EINTR) {  // Only from an OsCalls that does not retry.
       read_buffer_.CommitAppend(0);
       continue;
     }
+    const size_t got = result.rc > 0 ? static_cast<size_t>(result.rc) : 0;
+    read_buffer_.CommitAppend(got);
+    outcome.added += static_cast<int64_t>(got);
+    const bool got_fds =
+        result.rc >= 0 &&
+        KeepReceivedFds(message, discard, bytes_received_ + static_cast<uint64_t>(outcome.added));
+    if (result.rc >= 0 && (message.msg_flags & MSG_CTRUNC) != 0) {
+      outcome.fds_truncated = true;
+      break;
+    }
     if (result.rc <= 0) {
-      read_buffer_.CommitAppend(0);
       if (result.rc == 0) {
         outcome.eof = true;
         read_side_.Feed(ReadSideEvent::kEof);
@@ -102,9 +142,9 @@ StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
       }
       break;
     }
-    read_buffer_.CommitAppend(static_cast<size_t>(result.rc));
-    outcome.added += result.rc;
-    if (static_cast<size_t>(result.rc) < space.iov_len) break;  // The kernel queue is drained.
+    // A short read drained the kernel's queue, unless fds cut it short (the kernel ends a read
+    // at the message that carried them).
+    if (got < space.iov_len && !got_fds) break;
   }
   if (discard) {
     read_buffer_.Clear();
@@ -112,6 +152,28 @@ StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
   }
   bytes_received_ += static_cast<uint64_t>(outcome.added);
   return outcome;
+}
+
+bool StreamChannel::KeepReceivedFds(msghdr& message, bool discard, uint64_t end) {
+  if (message.msg_controllen == 0) return false;
+  bool any = false;
+  ForEachReceivedFd(message, [&](int fd) {
+    if (discard) {
+      OsFd unwanted(os_, fd);  // Closed: nobody reads this socket.
+    } else {
+      // Untaken fds whose bytes have all been read will not be taken now: they go, so that a
+      // peer cannot pile up fds in a program that never takes them.
+      if (!any) passed_fds().CloseConsumed(end - read_buffer_.size());
+      passed_fds().AddReceived(fd, end);
+    }
+    any = true;
+  });
+  return any;
+}
+
+std::vector<UniqueFd> StreamChannel::TakeReceivedFds() {
+  if (!passed_fds_) return {};
+  return passed_fds_->TakeReceived();
 }
 
 bool StreamChannel::ResumeReadingIfRoom() {
@@ -149,11 +211,18 @@ bool StreamChannel::WaitsForWritability() const {
 
 StreamChannel::FlushOutcome StreamChannel::Flush() {
   FlushOutcome outcome;
+  RightsControlBuffer control;
   while (!write_buffer_.empty()) {
+    // Where fds ride on a byte, a send starts at that byte (carrying them) and the one before
+    // stops short of it.
+    const std::vector<OsFd>* fds = nullptr;
+    const size_t max_bytes =
+        passed_fds_ ? passed_fds_->NextSend(write_buffer_.size(), &fds) : write_buffer_.size();
     iovec iov[kMaxIov];
     msghdr message{};
     message.msg_iov = iov;
-    message.msg_iovlen = write_buffer_.GatherFront(iov, kMaxIov, write_buffer_.size());
+    message.msg_iovlen = write_buffer_.GatherFront(iov, kMaxIov, max_bytes);
+    if (fds != nullptr) SetRights(*fds, control, message);
     size_t offered = 0;
     for (size_t i = 0; i < message.msg_iovlen; ++i) offered += iov[i].iov_len;
     const SysResult result = os_.SendMsg(fd_.get(), &message, MSG_NOSIGNAL);
@@ -167,6 +236,7 @@ StreamChannel::FlushOutcome StreamChannel::Flush() {
       break;
     }
     write_buffer_.Consume(static_cast<size_t>(result.rc));
+    if (passed_fds_) passed_fds_->Sent(static_cast<size_t>(result.rc));
     outcome.sent += result.rc;
     if (static_cast<size_t>(result.rc) < offered) {
       write_side_.Feed(WriteSideEvent::kKernelFull);  // Wait for writability.

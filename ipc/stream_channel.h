@@ -1,19 +1,23 @@
-// Internal: a connected socket's byte stream: the fd, the read and write buffers, and the
-// read-side and write-side state machines. It does the I/O (recvmsg, gathered sendmsg with
-// MSG_NOSIGNAL, shutdown) and reports outcomes; it emits nothing; LocalSocket turns the
-// outcomes into signals and connection states.
+// Internal: a connected socket's byte stream: the fd, the read and write buffers, the fds passed
+// along with the bytes (passed_fds.h), and the read-side and write-side state machines. It does
+// the I/O (recvmsg, gathered sendmsg with MSG_NOSIGNAL, shutdown) and reports outcomes; it emits
+// nothing; LocalSocket turns the outcomes into signals and connection states.
 //
 // Threads and lifetime: loop-thread only; owned by the socket. `os` must outlive it.
 #ifndef LOCALSOCKET_IPC_STREAM_CHANNEL_H_
 #define LOCALSOCKET_IPC_STREAM_CHANNEL_H_
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include "ipc/byte_buffer.h"
 #include "ipc/os_calls.h"
 #include "ipc/os_fd.h"
+#include "ipc/passed_fds.h"
 #include "ipc/socket_state_machines.h"
+#include "ipc/unique_fd.h"
 
 namespace ipc {
 namespace internal {
@@ -25,6 +29,9 @@ class StreamChannel {
     int64_t added = 0;  // Bytes appended to the read buffer.
     bool eof = false;   // The peer shut down its sending side.
     int err = 0;        // A receive error (not EAGAIN), or 0.
+    // The kernel cut a control message short (MSG_CTRUNC): fds sent to us were lost. Reading
+    // stopped after the bytes that came with it (they are in `added`).
+    bool fds_truncated = false;
   };
   // What one Flush() did.
   struct FlushOutcome {
@@ -41,13 +48,13 @@ class StreamChannel {
   // Closes the fd (the caller destroyed its watcher first). The buffers stay: received data
   // stays readable after a disconnect.
   void CloseFd();
-  // Drops both buffers: a new connection starts clean.
+  // Drops both buffers and every fd passed with them: a new connection starts clean.
   void ClearBuffers();
-  // Drops the bytes not sent yet (an abort, a failed connection); no room notice follows.
-  void DropUnsent() {
-    write_buffer_.Clear();
-    room_notice_owed_ = false;
-  }
+  // Drops the bytes not sent yet and the fds attached to them (an abort, a failed connection);
+  // no room notice follows.
+  void DropUnsent();
+  // Drops the unread bytes and the received fds nobody took (the device closes).
+  void DropUnread();
   int fd() const { return fd_.get(); }
   bool is_open() const { return static_cast<bool>(fd_); }
 
@@ -57,8 +64,12 @@ class StreamChannel {
 
   // Reading. Reads what the kernel has, up to a per-call cap and the read-buffer limit, or,
   // `unbounded`, to the end of the kernel's queue ignoring both. With `discard` (a write-only
-  // socket) the bytes are dropped and `added` is 0.
+  // socket) the bytes are dropped and `added` is 0. Fds that arrive are kept for
+  // TakeReceivedFds (closed at once with `discard`); their arrival closes the untaken ones whose
+  // bytes have all been read.
   ReadOutcome Read(bool discard, bool unbounded);
+  // The received fds nobody took yet, in arrival order; ownership passes to the caller.
+  std::vector<UniqueFd> TakeReceivedFds();
   // True while the socket reads from its fd (not paused by the limit, not at EOF).
   bool ReadsFromFd() const { return read_side_.state() == ReadSide::kReading; }
   bool AtEof() const { return read_side_.state() == ReadSide::kAtEof; }
@@ -79,6 +90,9 @@ class StreamChannel {
   // Appends as much of `data` as the write-buffer limit lets in and returns that count. When
   // it is less than data.size(), a room notice is owed (TakeRoomNotice).
   size_t Append(std::string_view data);
+  // Append, with `fds` (at most kMaxFdsPerMessage) attached to the first byte of `data`: they
+  // are sent with that byte, or closed here when nothing of `data` fits.
+  size_t AppendWithFds(std::string_view data, std::vector<OsFd> fds);
   // The write-buffer limit in bytes (0 = unlimited).
   int64_t write_limit() const { return write_limit_; }
   void set_write_limit(int64_t limit) { write_limit_ = limit; }
@@ -87,7 +101,7 @@ class StreamChannel {
   bool TakeRoomNotice();
   const ByteBuffer& write_buffer() const { return write_buffer_; }
   // Sends as much of the write buffer as the kernel takes now (one gathered sendmsg per
-  // round). On a send error the unsent bytes stay buffered.
+  // round, split where fds ride on a byte). On a send error the unsent bytes stay buffered.
   FlushOutcome Flush();
   // ShutdownWrite: refuses later writes; false if already requested.
   bool RequestShutdown();
@@ -95,6 +109,11 @@ class StreamChannel {
   void ShutdownIfRequested();
 
  private:
+  PassedFds& passed_fds();
+  // Keeps the fds `message` brought (or closes them, with `discard`), received with bytes that
+  // end at position `end` of the received stream. True if there were any.
+  bool KeepReceivedFds(msghdr& message, bool discard, uint64_t end);
+
   OsCalls& os_;
   OsFd fd_;
   ReadSideMachine read_side_;
@@ -105,6 +124,7 @@ class StreamChannel {
   int64_t write_limit_ = 0;  // 0 = unlimited.
   bool room_notice_owed_ = false;
   uint64_t bytes_received_ = 0;
+  std::unique_ptr<PassedFds> passed_fds_;  // Created by the first fd sent or received.
 };
 
 }  // namespace internal

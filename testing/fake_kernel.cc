@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -68,6 +69,7 @@ FakeKernel::FakeKernel(eventloop::FakeEventLoop& loop, FakeKernelOptions options
       fds_(options_.first_fd, options_.reuse_fds, options_.max_fds),
       loop_settled_fd_readiness_(loop.settles_fd_readiness()) {
   loop_.SetSettlesFdReadiness(true);
+  sockets_.SetCredentials(fake_kernel::Credentials{::getpid(), options_.uid, options_.gid});
   AsSetUp([&] {
     std::vector<std::string> sticky = {"/tmp"};
     if (std::string tmpdir = TmpdirFromEnvironment(); !tmpdir.empty() && tmpdir != "/") {
@@ -103,7 +105,27 @@ SysResult FakeKernel::Close(int fd) {
   std::unique_ptr<OpenFile> last = fds_.Remove(fd);
   touched_fds_.push_back(fd);
   if (last) ReleaseFile(*last);
+  DropOrphanedFiles();  // A socket released with unread segments: what they passed.
   return fault != 0 ? Fail(fault) : SysResult{0, 0};
+}
+
+void FakeKernel::DropInFlight(uint64_t file_id) {
+  if (std::unique_ptr<OpenFile> last = fds_.DropInFlight(file_id)) ReleaseFile(*last);
+  DropOrphanedFiles();
+}
+
+void FakeKernel::DropOrphanedFiles() {
+  // Releasing a socket may orphan what its queue carried, and so on: until none is left.
+  std::vector<uint64_t> ids;
+  for (sockets_.TakeOrphanedFiles(&ids); !ids.empty(); sockets_.TakeOrphanedFiles(&ids)) {
+    for (const uint64_t id : ids) {
+      if (std::unique_ptr<OpenFile> last = fds_.DropInFlight(id)) ReleaseFile(*last);
+    }
+  }
+}
+
+void FakeKernel::SetCredentials(pid_t pid, uid_t uid, gid_t gid) {
+  sockets_.SetCredentials(fake_kernel::Credentials{pid, uid, gid});
 }
 
 void FakeKernel::ReleaseFile(OpenFile& file) {

@@ -33,8 +33,24 @@
 //   after its queue reports ECONNRESET once (also SO_ERROR and POLLERR), then EOF. Closing a
 //   listener resets the connections it had not accepted. Sends never raise SIGPIPE (OsCalls
 //   sends with MSG_NOSIGNAL).
+// - Passing open files (SCM_RIGHTS): sendmsg takes SOL_SOCKET/SCM_RIGHTS control messages
+//   (several are merged; at most 253 fds in all, else EINVAL; a closed fd: EBADF; another type
+//   at SOL_SOCKET: EINVAL, another level: ignored; SCM_CREDENTIALS is not modelled:
+//   EOPNOTSUPP). The files ride on the first segment the send queues (none for a send of no
+//   bytes) and stay alive while in flight, also when their descriptors are closed. A receive
+//   stops after the segment that carries files; the first read of any of its bytes installs
+//   them (close-on-exec with MSG_CMSG_CLOEXEC) as far as msg_controllen ((len - 16) / 4 fds)
+//   and the descriptor limit allow, and sets MSG_CTRUNC when some did not fit (those are
+//   dropped, as with recv() or no control buffer); MSG_PEEK installs copies and leaves them
+//   queued. A send fails ETOOMANYREFS while more references are in flight than the
+//   descriptor limit (Linux's per-user count). Unread segments dropped with their socket
+//   release what they carry.
+// - getsockopt SO_PEERCRED: the peer's credentials when it connected (a listener: its own
+//   from listen(); socketpair: the creator's; unconnected: pid 0, uid and gid -1). The
+//   credentials are the process's (getpid(), the options' uid and gid), or those set with
+//   SetCredentials.
 // - poll, getsockopt (SO_ERROR, SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_SNDBUF,
-//   SO_RCVBUF), setsockopt (SO_SNDBUF, SO_RCVBUF and their FORCE forms), getsockname,
+//   SO_RCVBUF, SO_PEERCRED), setsockopt (SO_SNDBUF, SO_RCVBUF and their FORCE forms), getsockname,
 //   getpeername, fcntl (F_GETFL/F_SETFL with O_NONBLOCK, F_GETFD/F_SETFD with FD_CLOEXEC,
 //   F_DUPFD/F_DUPFD_CLOEXEC; duplicates share the open file description).
 // - A filesystem namespace in memory: directories, regular files (no content), socket files,
@@ -71,9 +87,10 @@
 // Accounting: open_fds(), bad_closes() (closes of descriptors that were not open: double
 // closes), call_count(), socket_count().
 //
-// Limits (deliberate): one process (one identity, one descriptor table); no SCM_RIGHTS or
-// SCM_CREDENTIALS (a sendmsg with control data fails EOPNOTSUPP, recvmsg returns none) and no
-// SO_PEERCRED (ENOPROTOOPT); no MSG_OOB (EOPNOTSUPP) and no MSG_WAITALL (treated as a plain
+// Limits (deliberate): one process (one descriptor table; one identity for the filesystem,
+// SetCredentials only changes what SO_PEERCRED reports); no SCM_CREDENTIALS; no garbage
+// collection of sockets passed in a cycle (a socket in flight to itself stays, as it would in
+// Linux until its collector runs); no MSG_OOB (EOPNOTSUPP) and no MSG_WAITALL (treated as a plain
 // receive); only AF_UNIX SOCK_STREAM is modelled: other sockets are created inert (fstat,
 // getsockopt, setsockopt, fcntl, close, and bind and getsockname for AF_UNIX work; the rest
 // fails, mostly with EOPNOTSUPP; never ready);
@@ -215,6 +232,10 @@ class FakeKernel final : public OsCalls {
   // Calls that failed EDEADLK because they would have blocked forever.
   int64_t stalls() const { return stalls_; }
 
+  // ---- Credentials. What later connect(), listen() and socketpair() record for SO_PEERCRED
+  // (as if another process acted): by default getpid() and the options' uid and gid.
+  void SetCredentials(pid_t pid, uid_t uid, gid_t gid);
+
   // ---- Inspection.
   // Bytes queued for reading on `fd` (SIOCINQ), and bytes `fd` sent that its peer has not
   // read (SIOCOUTQ); 0 for anything but a connected socket.
@@ -236,6 +257,9 @@ class FakeKernel final : public OsCalls {
   std::vector<int> bad_closes() const { return fds_.bad_closes(); }
   int64_t opened_count() const { return fds_.opened_count(); }
   int64_t closed_count() const { return fds_.closed_count(); }
+  // References to open files held by messages in flight (SCM_RIGHTS): 0 once every passed
+  // fd was received or dropped.
+  int64_t in_flight_count() const { return fds_.in_flight(); }
   // Sockets alive, connections not accepted yet included.
   size_t socket_count() const { return sockets_.size(); }
   // One line per open descriptor ("5: socket connected to /tmp/srv"), for failure messages.
@@ -288,8 +312,20 @@ class FakeKernel final : public OsCalls {
   int InstallSocket(fake_kernel::Socket* socket, int flags);
   // Releases what an open file description held once its last descriptor closed.
   void ReleaseFile(fake_kernel::OpenFile& file);
-  // Receives into `iov` with the blocking rules; fills `msg`'s name when it is not null.
+  // Receives into `iov` with the blocking rules; fills `msg`'s name, control data and flags
+  // when it is not null.
   SysResult Receive(int fd, const iovec* iov, size_t iov_count, int flags, msghdr* msg);
+  // The open files `msg`'s SCM_RIGHTS control messages pass, in `*files`: 0 or the errno.
+  int ReadRights(const msghdr& msg, std::vector<uint64_t>* files);
+  // Installs the received `files` as far as `msg`'s control buffer and the descriptor limit
+  // allow, writing the control message and MSG_CTRUNC; `peek`: copies, the references stay in
+  // flight. Drops the references of the others.
+  void InstallReceived(const std::vector<uint64_t>& files, bool peek, int flags, msghdr* msg);
+  // Ends one in-flight reference to `file_id`, releasing the file if it was the last; then
+  // what that released in turn.
+  void DropInFlight(uint64_t file_id);
+  // Drops the references of files whose passing ended without a receiver.
+  void DropOrphanedFiles();
   static SysResult Fail(int err) { return SysResult{-1, err}; }
 
   eventloop::FakeEventLoop& loop_;

@@ -62,8 +62,25 @@ std::unique_ptr<OpenFile> FdTable::Remove(int fd) {
   entries_.erase(it);
   ++closed_;
   file->fds.erase(std::remove(file->fds.begin(), file->fds.end(), fd), file->fds.end());
-  if (!file->fds.empty()) return nullptr;
+  if (!file->fds.empty() || file->in_flight > 0) return nullptr;
   const auto owned = files_.find(file->id);
+  std::unique_ptr<OpenFile> last = std::move(owned->second);
+  files_.erase(owned);
+  return last;
+}
+
+void FdTable::AddInFlight(OpenFile& file) {
+  ++file.in_flight;
+  ++in_flight_;
+}
+
+std::unique_ptr<OpenFile> FdTable::DropInFlight(uint64_t id) {
+  const auto owned = files_.find(id);
+  if (owned == files_.end()) return nullptr;
+  OpenFile& file = *owned->second;
+  --file.in_flight;
+  --in_flight_;
+  if (!file.fds.empty() || file.in_flight > 0) return nullptr;
   std::unique_ptr<OpenFile> last = std::move(owned->second);
   files_.erase(owned);
   return last;

@@ -28,6 +28,7 @@ struct OpenFile {
   std::shared_ptr<Inode> inode;  // The other kinds.
   int lock = 0;                  // The flock held: 0, LOCK_SH or LOCK_EX.
   std::vector<int> fds;          // The descriptors referring to it.
+  int in_flight = 0;             // References held by messages passing it (SCM_RIGHTS).
 };
 
 // The descriptor table. Descriptor numbers are the lowest free one at or above `first_fd`,
@@ -53,8 +54,16 @@ class FdTable {
   const Entry* Find(int fd) const;
   OpenFile* FindFile(uint64_t id);
   // Removes `fd` (which must be open). Returns its open file description when that was its
-  // last descriptor (the caller releases what it holds), else nullptr.
+  // last reference (no other descriptor, none in flight: the caller releases what it holds),
+  // else nullptr.
   std::unique_ptr<OpenFile> Remove(int fd);
+  // A message passing `file` (SCM_RIGHTS) holds a reference to it.
+  void AddInFlight(OpenFile& file);
+  // A message's reference to the file `id` ended (received, or dropped). Returns the open
+  // file description when that was its last reference, as Remove.
+  std::unique_ptr<OpenFile> DropInFlight(uint64_t id);
+  // References held by messages in flight, over every file.
+  int64_t in_flight() const { return in_flight_; }
   // Records a close of a descriptor that was not open.
   void RecordBadClose(int fd) { bad_closes_.push_back(fd); }
 
@@ -77,6 +86,7 @@ class FdTable {
   std::vector<int> bad_closes_;
   int64_t opened_ = 0;
   int64_t closed_ = 0;
+  int64_t in_flight_ = 0;
 };
 
 }  // namespace fake_kernel

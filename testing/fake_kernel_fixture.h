@@ -20,8 +20,9 @@ namespace test {
 
 // A FakeEventLoop (`loop_`) and a FakeKernel (`kernel_`) whose descriptor numbers are never
 // reused, so that a double close is always caught. TearDown() fails the test if a descriptor
-// is still open (sockets and servers declared in the test body are gone by then) or one was
-// closed twice. The Raw* helpers act as the peer on raw system calls through the kernel.
+// is still open (sockets and servers declared in the test body are gone by then), one was
+// closed twice, or a passed fd is still in flight. The Raw* helpers act as the peer on raw system
+// calls through the kernel.
 class FakeKernelTest : public ::testing::Test {
  protected:
   FakeKernelTest() : kernel_(loop_, DefaultOptions()) {}
@@ -30,6 +31,7 @@ class FakeKernelTest : public ::testing::Test {
     EXPECT_THAT(kernel_.open_fds(), ::testing::IsEmpty()) << "leaked descriptors:\n"
                                                           << kernel_.DescribeOpenFds();
     EXPECT_THAT(kernel_.bad_closes(), ::testing::IsEmpty()) << "closed twice or never opened";
+    EXPECT_EQ(kernel_.in_flight_count(), 0) << "passed fds still in flight";
   }
 
   static FakeKernelOptions DefaultOptions() {

@@ -15,6 +15,8 @@ namespace ipc {
 namespace {
 
 constexpr int kTypeFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+// The most fds one message passes (Linux's SCM_MAX_FD).
+constexpr size_t kMaxPassedFds = 253;
 constexpr int kTypeMask = 0xf;  // Linux's SOCK_TYPE_MASK.
 
 // Checks socket()/socketpair() arguments: 0, or the errno; `*base` gets the type without
@@ -181,7 +183,9 @@ SysResult FakeKernel::Receive(int fd, const iovec* iov, size_t iov_count, int fl
     fake_kernel::Socket* socket = SocketOf(fd, &err);
     if (socket == nullptr) return Fail(err);
     if (!socket->Modeled() || (flags & MSG_OOB) != 0) return Fail(EOPNOTSUPP);
-    const int64_t received = sockets_.Receive(*socket, iov, iov_count, (flags & MSG_PEEK) != 0);
+    const bool peek = (flags & MSG_PEEK) != 0;
+    std::vector<uint64_t> files;
+    const int64_t received = sockets_.Receive(*socket, iov, iov_count, peek, &files);
     if (received == -EAGAIN && Blocks(*fds_.Find(fd)->file, flags)) {
       if (BlockOnce(&rounds)) continue;
       ++stalls_;
@@ -196,11 +200,69 @@ SysResult FakeKernel::Receive(int fd, const iovec* iov, size_t iov_count, int fl
       } else {
         msg->msg_namelen = 0;
       }
-      msg->msg_controllen = 0;
       msg->msg_flags = flags & MSG_CMSG_CLOEXEC;  // Linux echoes it.
+      InstallReceived(files, peek, flags, msg);
+    } else if (!peek) {
+      for (const uint64_t id : files) DropInFlight(id);  // recv(): no room for them.
     }
     return SysResult{received, 0};
   }
+}
+
+void FakeKernel::InstallReceived(const std::vector<uint64_t>& files, bool peek, int flags,
+                                 msghdr* msg) {
+  // Linux's scm_detach_fds: as many fds as (msg_controllen - sizeof(cmsghdr)) / sizeof(int),
+  // stopping at the first that cannot be installed.
+  const size_t given = msg->msg_control != nullptr ? msg->msg_controllen : 0;
+  const size_t room = given >= sizeof(cmsghdr) ? (given - sizeof(cmsghdr)) / sizeof(int) : 0;
+  msg->msg_controllen = 0;
+  if (files.empty()) return;
+  std::vector<int> installed;
+  for (const uint64_t id : files) {
+    if (installed.size() == room) break;
+    const int fd = fds_.Install(fds_.FindFile(id), (flags & MSG_CMSG_CLOEXEC) != 0);
+    if (fd < 0) break;  // EMFILE.
+    touched_fds_.push_back(fd);
+    installed.push_back(fd);
+  }
+  if (!installed.empty() && msg->msg_control != nullptr) {  // Room implies a buffer.
+    auto* header = static_cast<cmsghdr*>(msg->msg_control);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(installed.size() * sizeof(int));
+    std::memcpy(CMSG_DATA(header), installed.data(), installed.size() * sizeof(int));
+    msg->msg_controllen = std::min<size_t>(CMSG_SPACE(installed.size() * sizeof(int)), given);
+  }
+  if (installed.size() < files.size()) msg->msg_flags |= MSG_CTRUNC;
+  if (!peek) {
+    for (const uint64_t id : files) DropInFlight(id);  // The installed ones have descriptors.
+  }
+}
+
+int FakeKernel::ReadRights(const msghdr& msg, std::vector<uint64_t>* files) {
+  // Linux's __scm_send: every control message must fit; other levels are skipped.
+  msghdr walk = msg;
+  for (cmsghdr* header = CMSG_FIRSTHDR(&walk); header != nullptr;
+       header = CMSG_NXTHDR(&walk, header)) {
+    const auto used =
+        static_cast<size_t>(reinterpret_cast<char*>(header) - static_cast<char*>(walk.msg_control));
+    if (header->cmsg_len < sizeof(cmsghdr) || header->cmsg_len > walk.msg_controllen - used) {
+      return EINVAL;
+    }
+    if (header->cmsg_level != SOL_SOCKET) continue;
+    if (header->cmsg_type == SCM_CREDENTIALS) return EOPNOTSUPP;  // Not modelled.
+    if (header->cmsg_type != SCM_RIGHTS) return EINVAL;
+    const size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    if (files->size() + count > kMaxPassedFds) return EINVAL;
+    for (size_t i = 0; i < count; ++i) {
+      int fd = -1;
+      std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+      const fake_kernel::FdTable::Entry* entry = fds_.Find(fd);
+      if (entry == nullptr) return EBADF;
+      files->push_back(entry->file->id);
+    }
+  }
+  return 0;
 }
 
 SysResult FakeKernel::SendMsg(int fd, const msghdr* msg, int flags) {
@@ -214,7 +276,12 @@ SysResult FakeKernel::SendMsg(int fd, const msghdr* msg, int flags) {
   if (msg->msg_name != nullptr && msg->msg_namelen != 0) {
     return Fail(socket->state == fake_kernel::Socket::State::kConnected ? EISCONN : EOPNOTSUPP);
   }
-  if (msg->msg_control != nullptr && msg->msg_controllen != 0) return Fail(EOPNOTSUPP);
+  std::vector<uint64_t> files;
+  if (msg->msg_control != nullptr && msg->msg_controllen != 0) {
+    if (const int bad = ReadRights(*msg, &files)) return Fail(bad);
+    // Linux's too_many_unix_fds: the sender's references in flight against RLIMIT_NOFILE.
+    if (!files.empty() && fds_.in_flight() > fds_.limit()) return Fail(ETOOMANYREFS);
+  }
   const size_t cap = faults_.TakeSendCap(fd);
   const bool blocks = Blocks(*fds_.Find(fd)->file, flags);
   size_t total = 0;
@@ -226,7 +293,12 @@ SysResult FakeKernel::SendMsg(int fd, const msghdr* msg, int flags) {
     if (socket == nullptr) return sent > 0 ? SysResult{static_cast<int64_t>(sent), 0} : Fail(err);
     int64_t result = 0;
     if (sent == 0) {
-      result = sockets_.Send(*socket, msg->msg_iov, msg->msg_iovlen, cap);
+      // The files ride on the first segment only.
+      const std::vector<uint64_t> passing = files;
+      result = sockets_.Send(*socket, msg->msg_iov, msg->msg_iovlen, cap, &files);
+      if (result > 0) {
+        for (const uint64_t id : passing) fds_.AddInFlight(*fds_.FindFile(id));
+      }
     } else {  // A blocking send resumed after a wait.
       const std::vector<iovec> rest = SkipBytes(msg->msg_iov, msg->msg_iovlen, sent);
       result = sockets_.Send(*socket, rest.data(), rest.size(), cap - sent);
@@ -288,6 +360,14 @@ SysResult FakeKernel::GetSockOpt(int fd, int level, int name, void* value, sockl
     case SO_RCVBUF:
       answer = socket->receive_buffer;
       break;
+    case SO_PEERCRED: {
+      const fake_kernel::Credentials& peer = socket->peer_credentials;
+      const ucred credentials{peer.pid, peer.uid, peer.gid};
+      const socklen_t length = std::min<socklen_t>(*value_len, sizeof(credentials));
+      std::memcpy(value, &credentials, length);
+      *value_len = length;
+      return SysResult{0, 0};
+    }
     default:
       return Fail(ENOPROTOOPT);
   }

@@ -84,6 +84,7 @@ void SocketTable::ConnectPair(Socket& a, Socket& b) {
   a.state = b.state = Socket::State::kConnected;
   a.peer = &b;
   b.peer = &a;
+  a.peer_credentials = b.peer_credentials = credentials_;
   Touch(a);
   Touch(b);
 }
@@ -139,6 +140,7 @@ int SocketTable::Listen(Socket& socket, int backlog) {
   socket.backlog =
       static_cast<unsigned>(backlog) > static_cast<unsigned>(kSoMaxConn) ? kSoMaxConn : backlog;
   socket.state = Socket::State::kListening;
+  socket.peer_credentials = credentials_;  // As Linux: a listener's are its own.
   Touch(socket);
   return 0;
 }
@@ -180,6 +182,7 @@ int SocketTable::Connect(Socket& socket, const UnixAddress& address) {
   embryo->remote = socket.local;
   embryo->listener = other;
   ConnectPair(socket, *embryo);
+  socket.peer_credentials = other->peer_credentials;  // The listener's, from listen().
   socket.remote = other->local;
   other->pending.push_back(embryo);
   Touch(*other);
@@ -207,7 +210,8 @@ Socket* SocketTable::Accept(Socket& listener, int* err) {
   return accepted;
 }
 
-int64_t SocketTable::Send(Socket& socket, const iovec* iov, size_t iov_count, size_t cap) {
+int64_t SocketTable::Send(Socket& socket, const iovec* iov, size_t iov_count, size_t cap,
+                          std::vector<uint64_t>* files) {
   if (!socket.Modeled()) return -EOPNOTSUPP;
   if (socket.state != Socket::State::kConnected) return -ENOTCONN;
   if ((socket.shutdown & kSendShutdown) || socket.peer == nullptr) return -EPIPE;
@@ -226,6 +230,7 @@ int64_t SocketTable::Send(Socket& socket, const iovec* iov, size_t iov_count, si
     const size_t take = std::min(iov[i].iov_len, n - segment.bytes.size());
     segment.bytes.append(static_cast<const char*>(iov[i].iov_base), take);
   }
+  if (files != nullptr) segment.files = std::move(*files);
   peer.received.push_back(std::move(segment));
   peer.received_bytes += n;
   Touch(socket);
@@ -233,7 +238,8 @@ int64_t SocketTable::Send(Socket& socket, const iovec* iov, size_t iov_count, si
   return static_cast<int64_t>(n);
 }
 
-int64_t SocketTable::Receive(Socket& socket, const iovec* iov, size_t iov_count, bool peek) {
+int64_t SocketTable::Receive(Socket& socket, const iovec* iov, size_t iov_count, bool peek,
+                             std::vector<uint64_t>* files) {
   if (!socket.Modeled()) return -EOPNOTSUPP;
   if (socket.state != Socket::State::kConnected) return -EINVAL;
   const size_t total = TotalLength(iov, iov_count);
@@ -246,7 +252,13 @@ int64_t SocketTable::Receive(Socket& socket, const iovec* iov, size_t iov_count,
     return -EAGAIN;
   }
   if (total == 0) return 0;
-  const size_t n = std::min(total, socket.received_bytes);
+  // As Linux: a read ends with the first segment that carries files.
+  size_t readable = 0;
+  for (const Segment& queued : socket.received) {
+    readable += queued.bytes.size() - queued.offset;
+    if (!queued.files.empty()) break;
+  }
+  const size_t n = std::min(total, readable);
   size_t copied = 0;
   size_t vector_index = 0;
   size_t vector_offset = 0;
@@ -270,13 +282,29 @@ int64_t SocketTable::Receive(Socket& socket, const iovec* iov, size_t iov_count,
       segment_offset = segment->offset;
     }
   }
-  if (!peek) {
+  if (peek) {
+    // The files of the last segment read, copied (Linux installs them for a peek too).
+    size_t left = n;
+    for (const Segment& queued : socket.received) {
+      const size_t take = std::min(left, queued.bytes.size() - queued.offset);
+      left -= take;
+      if (left == 0) {
+        if (files != nullptr) files->insert(files->end(), queued.files.begin(), queued.files.end());
+        break;
+      }
+    }
+  } else {
     size_t left = n;
     while (left > 0) {
       Segment& front = socket.received.front();
       const size_t take = std::min(left, front.bytes.size() - front.offset);
       front.offset += take;
       left -= take;
+      if (!front.files.empty()) {  // Taken by the first read of any of its bytes.
+        std::vector<uint64_t>& to = files != nullptr ? *files : orphaned_files_;
+        to.insert(to.end(), front.files.begin(), front.files.end());
+        front.files.clear();
+      }
       if (front.offset == front.bytes.size()) socket.received.pop_front();
     }
     socket.received_bytes -= n;
@@ -331,6 +359,9 @@ void SocketTable::ReleaseOne(Socket* socket, bool embryo) {
     if (it != abstract_names_.end() && it->second == socket) abstract_names_.erase(it);
   }
   if (socket->file && socket->file->bound_socket == socket->id) socket->file->bound_socket = 0;
+  for (const Segment& queued : socket->received) {  // Unread: what they passed goes too.
+    orphaned_files_.insert(orphaned_files_.end(), queued.files.begin(), queued.files.end());
+  }
   sockets_.erase(socket->id);
 }
 
@@ -374,6 +405,11 @@ int PollEvents(const Socket& socket) {
     events |= POLLOUT | POLLWRNORM | POLLWRBAND;
   }
   return events;
+}
+
+void SocketTable::TakeOrphanedFiles(std::vector<uint64_t>* ids) {
+  ids->clear();
+  ids->swap(orphaned_files_);
 }
 
 void SocketTable::TakeTouched(std::vector<uint64_t>* ids) {

@@ -1,6 +1,7 @@
 // Internal to FakeKernel (testing/fake_kernel.h): AF_UNIX stream sockets in memory, modelled on
 // Linux's net/unix/af_unix.c (connection queue with embryo sockets, per-direction buffer limit
-// on the sender's SO_SNDBUF, shutdown bits, the reset of a peer closed with data unread).
+// on the sender's SO_SNDBUF, shutdown bits, the reset of a peer closed with data unread, open
+// files passed with the bytes (SCM_RIGHTS), the peer credentials of SO_PEERCRED).
 #ifndef LOCALSOCKET_TESTING_FAKE_KERNEL_SOCKETS_H_
 #define LOCALSOCKET_TESTING_FAKE_KERNEL_SOCKETS_H_
 
@@ -49,12 +50,23 @@ struct UnixAddress {
 // (length 2) reads as kUnnamed: bind() then autobinds.
 int ReadAddress(const sockaddr* address, socklen_t length, UnixAddress* out);
 
-// The bytes one send() queued. A later fd-passing model attaches the passed descriptors (and
-// credentials) to the segment, and a read stops at a segment boundary that carries them, as
-// Linux's skbs do.
+// The bytes one send() queued, as one of Linux's skbs. The open file descriptions passed with
+// them (SCM_RIGHTS) ride on the segment; the first read of any of its bytes takes them, and a
+// read stops at the end of the segment that carried them.
 struct Segment {
   std::string bytes;
-  size_t offset = 0;  // Bytes already read.
+  size_t offset = 0;            // Bytes already read.
+  std::vector<uint64_t> files;  // Open file descriptions passed with it (their ids).
+};
+
+// The uid and gid SO_PEERCRED reports when there are no credentials (Linux's cred_to_ucred).
+inline constexpr uint32_t kNoId = static_cast<uint32_t>(-1);
+
+// A process's credentials as SO_PEERCRED reports them.
+struct Credentials {
+  pid_t pid = 0;
+  uid_t uid = kNoId;
+  gid_t gid = kNoId;
 };
 
 // One socket. AF_UNIX SOCK_STREAM sockets are modelled; sockets of other types and domains are
@@ -87,6 +99,9 @@ struct Socket {
   bool backlog_full = false;
   Socket* listener = nullptr;   // Embryos: the listener whose queue holds this socket.
   std::shared_ptr<Inode> file;  // The socket file it is bound to (path names).
+  // What SO_PEERCRED reports: the peer's credentials when it connected (a listener: its own,
+  // from listen(); unconnected: none).
+  Credentials peer_credentials;
   FlockSet locks;
   uint64_t open_file = 0;  // The open file description using it; 0 for embryos.
 };
@@ -119,11 +134,16 @@ class SocketTable {
   int Connect(Socket& socket, const UnixAddress& address);
   // The next pending connection of `listener`, or nullptr with `*err` set.
   Socket* Accept(Socket& listener, int* err);
-  // Queues up to `cap` bytes of `iov` for the peer.
-  int64_t Send(Socket& socket, const iovec* iov, size_t iov_count, size_t cap);
-  // Copies queued bytes into `iov`; `peek` leaves them queued. After the queue: the pending
-  // error once, then 0 after a receive shutdown, else -EAGAIN.
-  int64_t Receive(Socket& socket, const iovec* iov, size_t iov_count, bool peek);
+  // Queues up to `cap` bytes of `iov` for the peer, in one segment. When some bytes are
+  // queued, the open files `*files` names (may be null) move onto that segment.
+  int64_t Send(Socket& socket, const iovec* iov, size_t iov_count, size_t cap,
+               std::vector<uint64_t>* files = nullptr);
+  // Copies queued bytes into `iov`; `peek` leaves them queued. A read stops after the first
+  // segment that carries files, and appends those files to `*files` (may be null: they are
+  // dropped, see TakeOrphanedFiles); a peek copies them and leaves them on the segment. After
+  // the queue: the pending error once, then 0 after a receive shutdown, else -EAGAIN.
+  int64_t Receive(Socket& socket, const iovec* iov, size_t iov_count, bool peek,
+                  std::vector<uint64_t>* files = nullptr);
   int Shutdown(Socket& socket, int how);
   // The last descriptor of `socket` closed: releases it and tells its peer, as Linux does.
   void Release(Socket& socket);
@@ -134,6 +154,14 @@ class SocketTable {
   int TakeError(Socket& socket);
   // Changes SO_SNDBUF (no clamping).
   void SetSendBuffer(Socket& socket, int bytes);
+  // The credentials connect(), listen() and socketpair() record from now on (the process
+  // acting).
+  void SetCredentials(const Credentials& credentials) { credentials_ = credentials; }
+  const Credentials& credentials() const { return credentials_; }
+  // Moves the files whose passing ended without a receiver (their segment was dropped with
+  // its socket, or read without room for them) into `*ids` (cleared first): the caller drops
+  // those references.
+  void TakeOrphanedFiles(std::vector<uint64_t>* ids);
 
   // Moves the ids of sockets whose state changed since the last call (may repeat) into
   // `*ids` (cleared first).
@@ -152,6 +180,8 @@ class SocketTable {
   std::map<uint64_t, std::unique_ptr<Socket>> sockets_;
   std::map<std::string, Socket*> abstract_names_;
   std::vector<uint64_t> touched_;
+  std::vector<uint64_t> orphaned_files_;
+  Credentials credentials_;
   uint64_t next_id_ = 1000;
   uint32_t next_autobind_ = 0;
 };

@@ -231,8 +231,11 @@ TEST_F(FakeKernelTest, SetSockOptSndbufDoublesAndClampsAsLinux) {
   EXPECT_EQ(kernel_.SetSockOpt(fd, SOL_SOCKET, SO_SNDBUF, "ab", 2), Err(EINVAL));
   int value = 1;
   EXPECT_EQ(kernel_.SetSockOpt(fd, IPPROTO_TCP, 1, &value, sizeof(value)), Err(EOPNOTSUPP));
-  socklen_t length = sizeof(value);
-  EXPECT_EQ(kernel_.GetSockOpt(fd, SOL_SOCKET, SO_PEERCRED, &value, &length), Err(ENOPROTOOPT));
+  ucred credentials{};
+  socklen_t length = sizeof(credentials);
+  EXPECT_EQ(kernel_.GetSockOpt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length), kOk);
+  EXPECT_EQ(credentials.pid, 0);  // Unconnected: none.
+  EXPECT_EQ(credentials.uid, static_cast<uid_t>(-1));
   kernel_.Close(fd);
 }
 
@@ -247,7 +250,7 @@ TEST_F(FakeKernelTest, ReceivesReadAcrossSendsAndPeekLeavesTheQueue) {
   EXPECT_EQ(kernel_.Recv(server, buffer, 3, 0), Rc(3));
   EXPECT_EQ(std::string(buffer, 3), "abc");
   EXPECT_EQ(Drain(server), "de");
-  // Control messages are not modelled: refused rather than lost.
+  // A malformed control message (a zero cmsg_len) is refused, as Linux does.
   char control[64] = {};
   iovec iov{buffer, 1};
   msghdr message{};
@@ -255,7 +258,7 @@ TEST_F(FakeKernelTest, ReceivesReadAcrossSendsAndPeekLeavesTheQueue) {
   message.msg_iovlen = 1;
   message.msg_control = control;
   message.msg_controllen = sizeof(control);
-  EXPECT_EQ(kernel_.SendMsg(client, &message, MSG_NOSIGNAL), Err(EOPNOTSUPP));
+  EXPECT_EQ(kernel_.SendMsg(client, &message, MSG_NOSIGNAL), Err(EINVAL));
   message.msg_control = nullptr;
   message.msg_controllen = 0;
   EXPECT_EQ(kernel_.SendMsg(client, &message, MSG_OOB), Err(EOPNOTSUPP));

@@ -61,6 +61,56 @@ SysResult SendString(OsCalls& os, int fd, std::string_view data) {
   return os.SendMsg(fd, &message, MSG_NOSIGNAL);
 }
 
+SysResult SendWithFds(OsCalls& os, int fd, std::string_view data, const std::vector<int>& fds) {
+  iovec iov{const_cast<char*>(data.data()), data.size()};
+  msghdr message{};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  // cmsghdr-aligned room for the control message.
+  std::vector<cmsghdr> control(CMSG_SPACE(fds.size() * sizeof(int)) / sizeof(cmsghdr) + 1);
+  if (!fds.empty()) {
+    message.msg_control = control.data();
+    message.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+    std::memcpy(CMSG_DATA(header), fds.data(), fds.size() * sizeof(int));
+  }
+  return os.SendMsg(fd, &message, MSG_NOSIGNAL);
+}
+
+ReceivedWithFds ReceiveWithFds(OsCalls& os, int fd, size_t max, size_t control_size, int flags) {
+  ReceivedWithFds received;
+  received.bytes.resize(max);
+  iovec iov{received.bytes.data(), max};
+  std::vector<cmsghdr> control(control_size / sizeof(cmsghdr) + 1);
+  msghdr message{};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  if (control_size > 0) {
+    message.msg_control = control.data();
+    message.msg_controllen = control_size;
+  }
+  received.result = os.RecvMsg(fd, &message, flags);
+  received.bytes.resize(received.result.rc > 0 ? static_cast<size_t>(received.result.rc) : 0);
+  if (received.result.rc < 0) return received;
+  received.msg_flags = message.msg_flags;
+  received.controllen = message.msg_controllen;
+  if (control_size == 0) return received;
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
+       header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int passed = -1;
+      std::memcpy(&passed, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+      received.fds.push_back(passed);
+    }
+  }
+  return received;
+}
+
 SysResult ReceiveString(OsCalls& os, int fd, size_t max, std::string* out) {
   const size_t old_size = out->size();
   out->resize(old_size + max);

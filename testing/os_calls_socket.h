@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ipc/os_calls.h"
 
@@ -33,6 +34,23 @@ SysResult ConnectTo(OsCalls& os, std::string_view name, bool abstract = false,
 
 // One sendmsg of `data`: the count sent, or the failure.
 SysResult SendString(OsCalls& os, int fd, std::string_view data);
+
+// One sendmsg of `data` with `fds` in one SCM_RIGHTS control message (no control message when
+// `fds` is empty): the count sent, or the failure.
+SysResult SendWithFds(OsCalls& os, int fd, std::string_view data, const std::vector<int>& fds);
+
+// What one recvmsg returned.
+struct ReceivedWithFds {
+  SysResult result{-1, 0};
+  std::string bytes;      // The bytes read.
+  std::vector<int> fds;   // The fds of its SCM_RIGHTS control messages; the caller owns them.
+  int msg_flags = 0;      // msg_flags as recvmsg left it (MSG_CTRUNC...).
+  size_t controllen = 0;  // msg_controllen as recvmsg left it.
+};
+// One recvmsg of at most `max` bytes, with `control_size` bytes of control buffer (0: none,
+// msg_control null) and `flags`.
+ReceivedWithFds ReceiveWithFds(OsCalls& os, int fd, size_t max, size_t control_size,
+                               int flags = MSG_CMSG_CLOEXEC);
 
 // One recv of at most `max` bytes (reserved in `*out` first), appended to `*out`: the count
 // (0 at EOF), or the failure.

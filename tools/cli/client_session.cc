@@ -62,14 +62,31 @@ int ClientSession::Run(int timeout_ms) {
 
 void ClientSession::OnInput(std::string_view chunk) {
   taken_ += static_cast<int64_t>(chunk.size());
-  // A failed Write means the peer closed meanwhile: the chunk cannot be sent (Run reports it).
-  const bool written = socket_.Write(chunk) >= 0;
+  bool written;
+  if (fds_to_pass_.empty() || chunk.empty()) {
+    // A failed Write means the peer closed meanwhile: the chunk cannot be sent (Run reports
+    // it).
+    written = socket_.Write(chunk) >= 0;
+  } else {
+    written = socket_.WriteWithFds(chunk, fds_to_pass_) >= 0;
+    fds_to_pass_.clear();
+    if (!written && socket_.state() == ipc::LocalSocket::State::kConnected) {
+      Fail(socket_.error_string());  // Not the peer: the fds could not be passed.
+      socket_.Abort();
+      return;
+    }
+  }
   if (input_ && (!written || socket_.BytesToWrite() >= kMaxUnsentBytes)) input_->Pause();
 }
 
 void ClientSession::OnInputEnd(int error) {
   if (error != 0) {
     Fail(std::string("cannot read stdin: ") + std::strerror(error));
+    socket_.Abort();
+    return;
+  }
+  if (!fds_to_pass_.empty()) {
+    Fail("no data to pass the file descriptors with");
     socket_.Abort();
     return;
   }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "eventloop/event_loop.h"
 #include "ipc/local_socket.h"
@@ -27,6 +29,9 @@ class ClientSession {
   void SendFd(int fd);
   // Sends `data`, then half-closes.
   void SendAndHalfClose(const std::string& data);
+  // Passes `fds` (duplicated by the socket; the caller keeps them) with the first byte of the
+  // input. Call before SendFd or SendAndHalfClose. An input without a byte fails the run.
+  void PassFds(std::vector<int> fds) { fds_to_pass_ = std::move(fds); }
   // Runs the loop until the server closes, or until `timeout_ms` passed (-1 = no limit).
   // Prints the server's bytes on stdout. Returns the exit status: 0 when the server closed
   // after every byte taken from the input was sent; else 1, with the cause printed ("peer
@@ -44,9 +49,10 @@ class ClientSession {
   ipc::LocalSocket& socket_;
   std::unique_ptr<InputSource> input_;
   std::unique_ptr<eventloop::Timer> deadline_;
-  int64_t taken_ = 0;    // bytes handed to the socket
-  int64_t sent_ = 0;     // bytes the kernel took
-  std::string failure_;  // the first failure, printed by Run
+  int64_t taken_ = 0;             // bytes handed to the socket
+  int64_t sent_ = 0;              // bytes the kernel took
+  std::vector<int> fds_to_pass_;  // until the first byte takes them
+  std::string failure_;           // the first failure, printed by Run
 };
 
 }  // namespace cli

@@ -16,6 +16,8 @@ class LinePrefixer {
   void Feed(std::string_view chunk, std::string& out);
   // Appends a newline to `out` if the last line has none yet (the stream ended).
   void Finish(std::string& out);
+  // True when the next byte fed starts a line.
+  bool at_line_start() const { return at_line_start_; }
 
  private:
   std::string prefix_;

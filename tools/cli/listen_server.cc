@@ -1,11 +1,17 @@
 #include "tools/cli/listen_server.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "ipc/unique_fd.h"
 #include "tools/cli/failure.h"
 #include "tools/cli/flow_control.h"
 #include "tools/cli/write_all.h"
@@ -21,6 +27,15 @@ void EchoBuffered(ipc::LocalSocket& socket, bool all) {
     if (view.empty() || socket.Write(view) < 0) return;
     socket.Skip(static_cast<int64_t>(view.size()));
   }
+}
+
+// What /proc/self/fd shows for `fd`: a path, "pipe:[123]", "socket:[456]"...
+std::string FdTarget(int fd) {
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  char target[PATH_MAX];
+  const ssize_t n = readlink(link.c_str(), target, sizeof(target));
+  return n < 0 ? std::string("? (") + std::strerror(errno) + ")"
+               : std::string(target, static_cast<size_t>(n));
 }
 
 }  // namespace
@@ -54,6 +69,7 @@ void ListenServer::FinishOutput() {
     scratch_.clear();
     client.prefixer.Finish(scratch_);
     Output(scratch_);
+    FlushFdLines(client);
   }
 }
 
@@ -77,7 +93,10 @@ void ListenServer::Serve(std::unique_ptr<ipc::LocalSocket> socket) {
   if (options_.peer_info) PrintPeer(client);
   if (options_.output == ListenOutput::kEcho) {
     s.SetReadBufferSize(kMaxUnsentBytes);
-    s.ready_read.Connect([&s] { EchoBuffered(s, false); });
+    s.ready_read.Connect([this, &client] {
+      TakeFds(client);
+      EchoBuffered(*client.socket, false);
+    });
     s.bytes_written.Connect([&s](int64_t) { EchoBuffered(s, false); });
     // Reported while still connected: the last bytes can still be queued for sending.
     s.error_occurred.Connect([&s](ipc::LocalSocket::Error) { EchoBuffered(s, true); });
@@ -101,16 +120,51 @@ void ListenServer::PrintPeer(const Client& client) {
 
 void ListenServer::Print(Client& client) {
   ipc::LocalSocket& s = *client.socket;
+  TakeFds(client);
   for (std::string_view view = s.PeekBuffered(); !view.empty(); view = s.PeekBuffered()) {
     if (options_.output == ListenOutput::kRaw) {
       Output(view);
     } else {
+      FlushFdLines(client);
+      if (!client.fd_lines.empty()) {  // Mid-line: print up to the end of this line first.
+        const size_t newline = view.find('\n');
+        if (newline != std::string_view::npos) view = view.substr(0, newline + 1);
+      }
       scratch_.clear();
       client.prefixer.Feed(view, scratch_);
       Output(scratch_);
     }
     s.Skip(static_cast<int64_t>(view.size()));
   }
+  if (options_.output == ListenOutput::kPrefixed) FlushFdLines(client);
+}
+
+void ListenServer::TakeFds(Client& client) {
+  std::vector<ipc::UniqueFd> fds = client.socket->TakeReceivedFds();
+  if (fds.empty()) return;
+  std::string lines;
+  for (const ipc::UniqueFd& fd : fds) {
+    lines += "[" + std::to_string(client.number) + "] fd: " + FdTarget(fd.get()) + "\n";
+  }
+  fds.clear();  // Closed: the tool only names them.
+  switch (options_.output) {
+    case ListenOutput::kRaw:
+      std::fputs(lines.c_str(), stderr);
+      break;
+    case ListenOutput::kEcho:
+      Output(lines);
+      break;
+    case ListenOutput::kPrefixed:
+      client.fd_lines += lines;
+      FlushFdLines(client);
+      break;
+  }
+}
+
+void ListenServer::FlushFdLines(Client& client) {
+  if (client.fd_lines.empty() || !client.prefixer.at_line_start()) return;
+  Output(client.fd_lines);
+  client.fd_lines.clear();
 }
 
 void ListenServer::Output(std::string_view bytes) {
@@ -125,7 +179,12 @@ void ListenServer::Drop(ClientList::iterator it) {
     Print(*it);
     scratch_.clear();
     it->prefixer.Finish(scratch_);
-    if (options_.output == ListenOutput::kPrefixed) Output(scratch_);
+    if (options_.output == ListenOutput::kPrefixed) {
+      Output(scratch_);
+      FlushFdLines(*it);
+    }
+  } else {
+    TakeFds(*it);
   }
   clients_.erase(it);
   TakePending();

@@ -1,7 +1,7 @@
 // The server behind `listen`: accepts clients (at most max_clients at once; the others wait
 // in the pending queue) and prints what each sends on stdout, prefixed or raw, or echoes it
-// back; with --peer-info it names each client's process. Each client is dropped in O(1) when it
-// disconnects.
+// back; prints "[N] fd: TARGET" for each fd a client passes, and closes it; with --peer-info it
+// names each client's process. Each client is dropped in O(1) when it disconnects.
 #ifndef LOCALSOCKET_TOOLS_CLI_LISTEN_SERVER_H_
 #define LOCALSOCKET_TOOLS_CLI_LISTEN_SERVER_H_
 
@@ -42,6 +42,7 @@ class ListenServer {
     std::unique_ptr<ipc::LocalSocket> socket;
     int number;  // From 1, in order of arrival.
     LinePrefixer prefixer;
+    std::string fd_lines;  // Prefixed output: "[N] fd: ..." lines waiting for a line start.
   };
   using ClientList = std::list<Client>;
 
@@ -50,6 +51,11 @@ class ListenServer {
   // --peer-info: "localsocket: [N] peer pid P, uid U, gid G" on stderr.
   static void PrintPeer(const Client& client);
   void Print(Client& client);
+  // Takes the fds the client passed, closing them, and prints a line for each: on stdout (in
+  // prefixed output, once the client's current line is complete), with --raw on stderr.
+  void TakeFds(Client& client);
+  // Prefixed output: the waiting fd lines, if the client's output is at a line start.
+  void FlushFdLines(Client& client);
   void Output(std::string_view bytes);
   void Drop(ClientList::iterator it);
 

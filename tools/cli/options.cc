@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -27,6 +28,9 @@ std::optional<int> ParseInt(const std::string& text, int min) {
   if (error != std::errc() || stop != end || value < min) return std::nullopt;
   return value;
 }
+
+// The most fds one message carries (the kernel's limit, as LocalSocket::WriteWithFds).
+constexpr size_t kMaxPassedFds = 253;
 
 // The ipc::LocalServer access bits `--mode` names, or nullopt.
 std::optional<uint32_t> AccessNamed(std::string_view word) {
@@ -97,7 +101,7 @@ class Parser {
     if (option == "--timeout") {
       return c == Command::kConnect || c == Command::kSend || c == Command::kProbe;
     }
-    if (option == "-n") return c == Command::kSend;
+    if (option == "-n" || option == "--fd") return c == Command::kSend;
     return c == Command::kListen &&
            (option == "--echo" || option == "--raw" || option == "--mode" ||
             option == "--max-clients" || option == "--peer-info");
@@ -134,7 +138,10 @@ class Parser {
   }
 
   void ValuedOption(const std::string& option, const std::string& value) {
-    if (option == "--mode") {
+    if (option == "--fd") {
+      if (value.empty()) return Fail("--fd takes a path");
+      options().fd_paths.push_back(value);
+    } else if (option == "--mode") {
       std::optional<uint32_t> access = AccessNamed(value);
       if (!access) return Fail("--mode takes user, group, other or world, not '" + value + "'");
       options().access = *access;
@@ -155,6 +162,9 @@ class Parser {
     if (o.abstract && o.access != 0) Fail("--mode has no effect with --abstract");
     if (o.command != Command::kSend) return;
     if (o.data.empty()) Fail("missing DATA");
+    if (o.fd_paths.size() > kMaxPassedFds) {
+      Fail("at most " + std::to_string(kMaxPassedFds) + " --fd (one message's limit)");
+    }
     if (o.data.size() > 1 && std::find(o.data.begin(), o.data.end(), "-") != o.data.end()) {
       Fail("'-' (stdin) must be the only DATA");
     }

@@ -33,8 +33,9 @@ struct Options {
   int max_clients = 0;     // --max-clients N; 0 = no limit
   bool peer_info = false;  // --peer-info: print each client's pid, uid and gid
   // send
-  bool newline = true;            // false with -n
-  std::vector<std::string> data;  // DATA... ("-" alone: stdin)
+  bool newline = true;                // false with -n
+  std::vector<std::string> data;      // DATA... ("-" alone: stdin)
+  std::vector<std::string> fd_paths;  // --fd PATH...: files whose fds go with the data
 };
 
 // The outcome of parsing: Options, or a one-line message for a usage error.

@@ -169,13 +169,78 @@ BYTE_BUFFER_SEEDS = {
 }
 
 
+# --- fd_passing_fuzzer: an opcode byte, then little-endian arguments (see the source) --------
+(FD_WRITE, FD_WRITE_WITH_FDS, FD_SEND_BUFFER, FD_CAP_SENDS, FD_WRITE_LIMIT, FD_RUN, FD_READ,
+ FD_READ_LIMIT, FD_FLUSH) = range(9)
+
+
+def fd_write(n):
+    return bytes([FD_WRITE]) + u(n - 1, 2)
+
+
+def fd_write_fds(n, picks):
+    return bytes([FD_WRITE_WITH_FDS]) + u(n, 2) + bytes([len(picks)]) + bytes(picks)
+
+
+def fd_write_254_fds(n):
+    return bytes([FD_WRITE_WITH_FDS]) + u(n, 2) + bytes([255])
+
+
+def fd_send_buffer(n):
+    return bytes([FD_SEND_BUFFER]) + u(n - 1, 2)
+
+
+def fd_cap_sends(max_bytes, times):
+    return bytes([FD_CAP_SENDS, max_bytes - 1, times - 1])
+
+
+def fd_write_limit(n):
+    return bytes([FD_WRITE_LIMIT]) + u(n, 2)
+
+
+def fd_read(n):
+    return bytes([FD_READ]) + u(n - 1, 2)
+
+
+def fd_read_limit(n):
+    return bytes([FD_READ_LIMIT]) + u(n, 2)
+
+
+FD_RUN_OP, FD_FLUSH_OP = bytes([FD_RUN]), bytes([FD_FLUSH])
+
+FD_PASSING_SEEDS = {
+    "one_fd": fd_write_fds(10, [0]) + FD_RUN_OP + fd_read(100),
+    "coalesced_writes_split_at_fds": fd_write(5) + fd_write_fds(5, [0, 1]) + fd_write(5) +
+                                     fd_write_fds(1, [2]) + fd_write_fds(3, [3, 3, 0, 1]) +
+                                     FD_RUN_OP + fd_read(4096),
+    "tiny_send_buffer": fd_send_buffer(16) + fd_write(300) + fd_write_fds(50, [1]) +
+                        fd_write(100) + fd_write_fds(7, [2, 3]) +
+                        (FD_RUN_OP + fd_read(13)) * 40,
+    "capped_sends": fd_cap_sends(1, 4) + fd_write(3) + fd_write_fds(4, [0]) + FD_FLUSH_OP +
+                    FD_FLUSH_OP + FD_RUN_OP + fd_read(2) + FD_RUN_OP + fd_read(100),
+    "write_limit_all_or_nothing": fd_write_limit(8) + fd_write(6) + fd_write_fds(5, [0]) +
+                                  fd_write_fds(5, [1]) + FD_RUN_OP + fd_read(100) +
+                                  fd_write_fds(9, [2]) + FD_RUN_OP + fd_read(100),
+    "refusals": fd_write_fds(0, [0]) + fd_write_254_fds(5) + fd_write_fds(3, []) + FD_RUN_OP +
+                fd_read(10),
+    "read_limit_keeps_fds_in_the_kernel": fd_read_limit(3) + fd_write_fds(2, [0]) +
+                                          fd_write_fds(2, [1]) + fd_write_fds(2, [2]) +
+                                          FD_RUN_OP + fd_read(1) + FD_RUN_OP + fd_read(1) +
+                                          FD_RUN_OP + fd_read(10),
+    "unread_at_the_end": fd_write_fds(100, [0, 1, 2, 3]) + FD_RUN_OP,
+}
+
+
 def main():
     for name, data in SERVER_NAME_SEEDS.items():
         write("server_name_fuzzer", name, data)
     for name, data in BYTE_BUFFER_SEEDS.items():
         write("byte_buffer_fuzzer", name, data)
-    print(f"wrote {len(SERVER_NAME_SEEDS)} server_name_fuzzer and "
-          f"{len(BYTE_BUFFER_SEEDS)} byte_buffer_fuzzer seeds")
+    for name, data in FD_PASSING_SEEDS.items():
+        write("fd_passing_fuzzer", name, data)
+    print(f"wrote {len(SERVER_NAME_SEEDS)} server_name_fuzzer, "
+          f"{len(BYTE_BUFFER_SEEDS)} byte_buffer_fuzzer and "
+          f"{len(FD_PASSING_SEEDS)} fd_passing_fuzzer seeds")
 
 
 if __name__ == "__main__":

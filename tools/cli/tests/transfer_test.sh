@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bytes through the real tool: 10 MiB of random bytes through an echoing `listen` from
 # several concurrent `connect`s, through pipes and through redirected files, checksummed;
-# `listen`'s printing (prefixed and raw); `send`.
+# `listen`'s printing (prefixed and raw); `send`; fds passed with `send --fd`.
 set -uo pipefail
 source tools/cli/tests/cli_test_lib.sh "$1" || exit 1  # Tests run from the runfiles root.
 
@@ -94,6 +94,44 @@ expect_file "$WORK/listener.rest" \
   "localsocket: [1] peer pid $first, uid $(id -u), gid $(id -g)" \
   "localsocket: [2] peer pid $second, uid $(id -u), gid $(id -g)"
 expect_file "$LISTENER_OUT" "[1] first" "[2] second"
+
+# --fd: the listener names each passed fd ("[N] fd: TARGET") where its client's next line
+# starts, and closes it; a path that cannot be opened fails before connecting; stdin as DATA
+# carries the fds too, and an empty one cannot.
+printf 'x' >"$WORK/passed.txt"
+printf 'from stdin\n' >"$WORK/stdin.txt"
+: >"$WORK/empty.txt"
+start_listener "$WORK/fd.sock"
+expect_run 0 send "$WORK/fd.sock" --fd "$WORK/passed.txt" --fd="$WORK" hello
+expect_empty "$WORK/err"
+expect_run 0 send "$WORK/fd.sock" plain
+STDIN=$WORK/stdin.txt expect_run 0 send "$WORK/fd.sock" --fd "$WORK/passed.txt" -
+expect_run 1 send "$WORK/fd.sock" --fd "$WORK/missing" x
+expect_stderr "localsocket: cannot open $WORK/missing: No such file or directory"
+STDIN=$WORK/empty.txt expect_run 1 send "$WORK/fd.sock" --fd "$WORK/passed.txt" -
+expect_stderr "localsocket: no data to pass the file descriptors with"
+# Every client has left (each send ended when the listener closed it): no fd stays open.
+for fd in "/proc/$LISTENER_TOOL_PID/fd/"*; do
+  case "$(readlink "$fd")" in
+    "$WORK" | "$WORK/passed.txt") fail "listen kept a passed fd open: $fd" ;;
+  esac
+done
+stop_listener TERM 0
+expect_file "$LISTENER_OUT" "[1] fd: $WORK/passed.txt" "[1] fd: $WORK" "[1] hello" "[2] plain" \
+  "[3] fd: $WORK/passed.txt" "[3] from stdin"
+expect_empty "$WORK/listener.rest"
+
+# --fd with --raw: the fd lines on stderr, the bytes unchanged on stdout; with --echo on stdout.
+start_listener "$WORK/fdraw.sock" --raw
+expect_run 0 send "$WORK/fdraw.sock" --fd "$WORK/passed.txt" raw
+stop_listener TERM 0
+expect_file "$LISTENER_OUT" "raw"
+expect_file "$WORK/listener.rest" "[1] fd: $WORK/passed.txt"
+start_listener "$WORK/fdecho.sock" --echo
+expect_run 0 send "$WORK/fdecho.sock" --fd "$WORK/passed.txt" echoed
+expect_stdout "echoed"
+stop_listener TERM 0
+expect_file "$LISTENER_OUT" "[1] fd: $WORK/passed.txt"
 
 # The abstract namespace.
 start_listener "localsocket-cli-test-$$" --abstract --echo

@@ -54,13 +54,23 @@ expect_run 2 connect x --timeout=-5
 expect_stderr "localsocket: --timeout takes milliseconds (0 or more), not '-5'" \
   "${connect_synopsis[@]}"
 
-send_synopsis=("usage: localsocket send NAME [--abstract] [--timeout MS] [-n] DATA..."
-  "       localsocket send NAME [--abstract] [--timeout MS] -"
+send_synopsis=("usage: localsocket send NAME [--abstract] [--timeout MS] [--fd PATH]... [-n] DATA..."
+  "       localsocket send NAME [--abstract] [--timeout MS] [--fd PATH]... -"
   "('localsocket send --help' explains more)")
 expect_run 2 send x
 expect_stderr "localsocket: missing DATA" "${send_synopsis[@]}"
 expect_run 2 send x a - b
 expect_stderr "localsocket: '-' (stdin) must be the only DATA" "${send_synopsis[@]}"
+expect_run 2 send x --fd
+expect_stderr "localsocket: option --fd needs a value" "${send_synopsis[@]}"
+expect_run 2 send x --fd= data
+expect_stderr "localsocket: --fd takes a path" "${send_synopsis[@]}"
+too_many=()
+for _ in $(seq 254); do too_many+=(--fd /dev/null); done
+expect_run 2 send x "${too_many[@]}" data
+expect_stderr "localsocket: at most 253 --fd (one message's limit)" "${send_synopsis[@]}"
+expect_run 2 connect x --fd /dev/null  # A send option only.
+expect_stderr "localsocket: unknown option '--fd'" "${connect_synopsis[@]}"
 
 listen_synopsis=("usage: localsocket listen NAME [--echo | --raw] [--abstract]"
   "                          [--mode user|group|other|world] [--max-clients N]"

@@ -115,6 +115,10 @@ static_assert(kSame<decltype(&LocalSocket::IsValid), bool (LocalSocket::*)() con
 static_assert(kSame<decltype(&LocalSocket::IsOpen), bool (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::open_mode), uint32_t (LocalSocket::*)() const>);
 static_assert(kSame<decltype(&LocalSocket::Write), int64_t (LocalSocket::*)(std::string_view)>);
+static_assert(kSame<decltype(&LocalSocket::WriteWithFds),
+                    int64_t (LocalSocket::*)(std::string_view, const std::vector<int>&)>);
+static_assert(
+    kSame<decltype(&LocalSocket::TakeReceivedFds), std::vector<UniqueFd> (LocalSocket::*)()>);
 static_assert(
     kSame<decltype(static_cast<int64_t (LocalSocket::*)(char*, int64_t)>(&LocalSocket::Read)),
           int64_t (LocalSocket::*)(char*, int64_t)>);

@@ -136,7 +136,7 @@ class EventLoop {
 
   // Watches `fd` for `io_events` (kNoEvents allowed: start paused) and calls `on_ready` with
   // the ready subset of the interest. Returns nullptr for a negative fd, or (on the real loop)
-  // an fd the kernel cannot watch, such as a closed fd or a regular file.
+  // an fd the kernel cannot watch, such as a closed fd, a regular file or /dev/null.
   virtual std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t io_events,
                                              std::function<void(uint32_t ready)> on_ready) = 0;
 

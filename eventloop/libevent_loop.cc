@@ -42,11 +42,21 @@ bool IsValidSignal(int signo) {
   return signo > 0 && signo < NSIG && signo != SIGKILL && signo != SIGSTOP;
 }
 
-// True for fds epoll can watch: open, and not a regular file or a directory.
+// True for fds epoll can watch. Sockets and pipes always are; for anything else (character
+// devices such as /dev/null or a terminal, regular files, directories, eventfds...) the kernel
+// decides: a throwaway epoll instance tries to add the fd. libevent would only learn it when the
+// watcher is first enabled, and a watcher that never fires would hang its owner.
 bool IsPollableFd(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return false;
-  return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+  if (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode)) return true;
+  const int probe = epoll_create1(EPOLL_CLOEXEC);
+  if (probe < 0) return false;  // Out of fds: the caller gets no watcher, as for any failure.
+  epoll_event event{};
+  event.events = EPOLLIN;
+  const bool pollable = epoll_ctl(probe, EPOLL_CTL_ADD, fd, &event) == 0;
+  close(probe);
+  return pollable;
 }
 
 // libevent's log messages ("[warn] ...", "[err] ..."), which it would print to stderr: the

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -315,6 +316,33 @@ TEST(LibeventLoopFdTest, WatchFdRejectsFdsTheKernelCannotWatch) {
   ASSERT_GE(dir, 0);
   EXPECT_EQ(loop.WatchFd(dir, kReadable, callback), nullptr);
   close(dir);
+
+  // A character device epoll refuses, also when the watcher starts paused (it would never
+  // fire once enabled).
+  const int null_device = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(null_device, 0);
+  EXPECT_EQ(loop.WatchFd(null_device, kReadable, callback), nullptr);
+  EXPECT_EQ(loop.WatchFd(null_device, kNoEvents, callback), nullptr);
+  close(null_device);
+}
+
+TEST(LibeventLoopFdTest, WatchesAnEventFdWhichIsNeitherSocketNorPipe) {
+  LibeventLoop loop;
+  const int event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  ASSERT_GE(event_fd, 0);
+  uint32_t seen = 0;
+  auto watcher = loop.WatchFd(event_fd, kNoEvents, [&](uint32_t ready) {
+    seen = ready;
+    loop.Quit();
+  });
+  ASSERT_NE(watcher, nullptr);
+  watcher->SetEvents(kReadable);
+  const uint64_t one = 1;
+  ASSERT_EQ(write(event_fd, &one, sizeof(one)), static_cast<ssize_t>(sizeof(one)));
+  loop.Run();
+  EXPECT_EQ(seen, kReadable);
+  watcher.reset();
+  close(event_fd);
 }
 
 TEST(LibeventLoopFdTest, OneIterationRunsFdCallbacksThenTimersThenTasksThenBeforeBlocking) {

@@ -41,6 +41,13 @@ expect_run 0 send "$WORK/echo.sock" -n -- -x
   fail "send -n: $(od -c "$WORK/out")"
 STDIN=$WORK/in.bin expect_run 0 send "$WORK/echo.sock" -
 expect_same "$WORK/in.bin" "$WORK/out"
+# stdin on /dev/null (which epoll refuses): read at once, empty, and the exchange ends.
+expect_run 0 send "$WORK/echo.sock" -
+expect_empty "$WORK/out"
+expect_empty "$WORK/err"
+expect_run 0 connect "$WORK/echo.sock"
+expect_empty "$WORK/out"
+expect_empty "$WORK/err"
 stop_listener TERM 0
 expect_empty "$WORK/listener.rest"
 expect_empty "$LISTENER_OUT"

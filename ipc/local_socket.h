@@ -166,7 +166,9 @@ class LocalSocket : public LocalSocketTypes {
 
   // Appends to the write buffer and returns the bytes accepted: data.size(), or with a
   // write-buffer limit only what fits (possibly 0; write_buffer_available follows). -1 and
-  // kOperation when not writable (not connected, read-only, closed, or after ShutdownWrite).
+  // kOperation when not writable (not connected, read-only, closed, after ShutdownWrite, or
+  // once the connection failed: also in the slots of its failure sequence, which see the state
+  // the failure happened in).
   int64_t Write(std::string_view data);
   // Write with `fds` passed along (SCM_RIGHTS), attached to the first byte of `data`: the peer
   // receives them (TakeReceivedFds) no later than that byte, whatever the coalescing of writes

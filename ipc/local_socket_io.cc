@@ -23,7 +23,9 @@ constexpr char kFdsTruncated[] =
 }  // namespace
 
 bool LocalSocket::Impl::Writable(ApiCall call) {
-  if (IsValid() && (open_mode_ & kWriteOnly) && channel_.AcceptsWrites()) return true;
+  if (IsValid() && (open_mode_ & kWriteOnly) && channel_.AcceptsWrites() && !connection_lost_) {
+    return true;
+  }
   SetError(Error::kOperation, FormatError(call, "socket is not writable"));
   return false;
 }
@@ -296,6 +298,9 @@ bool LocalSocket::Impl::DeliverQueuedBytes(bool* fds_truncated) {
 }
 
 void LocalSocket::Impl::DrainWriteBuffer() {
+  // A slot of the state change that led here (state_changed(kClosing)) may have flushed the
+  // buffer and finished the disconnect already: the fd is closed, nothing is left to do.
+  if (!channel_.is_open()) return;
   if (channel_.write_buffer().empty()) {
     OnWriteBufferDrained();
   } else {

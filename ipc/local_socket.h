@@ -20,7 +20,9 @@
 //                      state_changed(kClosing) (from kConnected); reading stops, the write
 //                      buffer is still sent ([bytes_written...]), then state_changed(kUnconnected),
 //                      read_channel_finished, disconnected. A send that finds the peer fully gone
-//                      drops the rest and ends the same way, without a second error_occurred.
+//                      drops the rest and ends the same way, without a second error_occurred
+//                      (unless a slot interrupted the first before it was emitted: a dropped
+//                      write buffer is always reported).
 //   a send fails because the peer is gone (EPIPE, ECONNRESET), whichever call flushed:
 //                      [bytes_written], [ready_read for what the peer sent before it went: the
 //                      receive queue is read to its end first], error_occurred(kPeerClosed), then

@@ -1,6 +1,8 @@
 // LocalSocket on a FakeKernel: the defects socket_model_fuzzer found (README "Fuzzing"), one
 // test each. The inputs that found them stay in tools/fuzzing/corpus/socket_model_fuzzer/ as
 // regression-* files.
+#include <fcntl.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "ipc/local_socket.h"
 #include "testing/fake_kernel.h"
 #include "testing/fake_kernel_fixture.h"
+#include "testing/os_calls_socket.h"
 #include "testing/socket_event_recorder.h"
 
 namespace ipc {
@@ -83,6 +86,45 @@ TEST_F(LocalSocketFuzzRegressionTest, WriteInsideFailureSlotsIsRefused) {
   EXPECT_EQ(client.BytesToWrite(), 0);
   EXPECT_EQ(client.state(), State::kUnconnected);
   RawClose(listener);
+}
+
+// A send that fails because the peer is gone first delivers what the peer sent, and there
+// the read met the peer's EOF too (a read goes on past bytes that carried fds). A ready_read
+// slot that calls Close() interrupts that failure sequence before its error_occurred; the
+// pending writes Close() still tries to deliver then fail again and are dropped. That failure
+// is reported, with error_occurred(kPeerClosed); it used to be taken for a peer close reported
+// already, and the bytes vanished without an error.
+TEST_F(LocalSocketFuzzRegressionTest, CloseInReadyReadOfAFailedSendStillReportsTheFailure) {
+  ASSERT_EQ(kernel_.CreateFile("/tmp/file"), 0);
+  const int file = static_cast<int>(kernel_.Open("/tmp/file", O_RDONLY | O_CLOEXEC, 0).rc);
+  ASSERT_GE(file, 0);
+  const int listener = RawListen("/tmp/srv");
+  const int peer = static_cast<int>(RawConnect("/tmp/srv").rc);
+  ASSERT_GE(peer, 0);
+  LocalSocket server(loop_, kernel_);
+  ASSERT_TRUE(server.SetSocketDescriptor(RawAccept(listener)));
+  // The server's writes stay buffered: the kernel holds 16 bytes until the peer reads.
+  ASSERT_TRUE(kernel_.SetSendBufferSize(server.socket_descriptor(), 16));
+  ASSERT_EQ(server.Write(std::string(100, 's')), 100);
+  loop_.RunUntilIdle();
+  ASSERT_EQ(server.BytesToWrite(), 100 - 16);
+  // The peer sends a byte with an fd, reads what the kernel holds and hangs up.
+  ASSERT_EQ(test::SendWithFds(kernel_, peer, "x", {file}).rc, 1);
+  EXPECT_EQ(test::ReceiveAvailable(kernel_, peer), std::string(16, 's'));
+  RawClose(peer);
+  server.ready_read.Connect([&] { server.Close(); });
+  EventRecorder events(server);
+  loop_.RunUntilIdle();
+  // The first send fails; the server reads "x" and the EOF and emits ready_read, whose slot
+  // closes. The next send fails too: reported.
+  EXPECT_EQ(events.Take(),
+            (Events{"about_to_close", "state:kClosing", "ready_read", "error:kPeerClosed",
+                    "state:kUnconnected", "read_channel_finished", "disconnected"}));
+  EXPECT_EQ(server.state(), State::kUnconnected);
+  EXPECT_EQ(server.error(), Error::kPeerClosed);
+  EXPECT_EQ(server.BytesToWrite(), 0);
+  RawClose(listener);
+  RawClose(file);
 }
 
 }  // namespace

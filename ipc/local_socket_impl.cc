@@ -312,6 +312,7 @@ void LocalSocket::Impl::CloseDevice() {
 void LocalSocket::Impl::ResetConnectionData() {
   channel_.ClearBuffers();
   connection_lost_ = false;
+  peer_closed_reported_ = false;
   sequencer_.ConnectionForgotten();
   full_server_name_.clear();
 }
@@ -328,6 +329,7 @@ void LocalSocket::Impl::SetError(Error error, std::string error_string) {
 
 void LocalSocket::Impl::EmitError(Error error, std::string error_string) {
   SetError(error, std::move(error_string));
+  if (error == Error::kPeerClosed) peer_closed_reported_ = true;
   owner_.error_occurred.Emit(error);
 }
 

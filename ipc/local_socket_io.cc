@@ -268,12 +268,16 @@ int64_t LocalSocket::Impl::FlushWriteBuffer(ApiCall call) {
 
 void LocalSocket::Impl::OnSendFailed(int err, ApiCall call) {
   const Error error = internal::ErrorFromIoErrno(err);
+  if (error == Error::kPeerClosed && channel_.AtEof()) {
+    // Draining after the peer's EOF: the rest cannot be delivered. Its close was reported,
+    // unless a slot interrupted that report (then this failure is reported).
+    ConnectionLost(
+        ConnectionEvent::kIoError, error,
+        peer_closed_reported_ ? error_string_ : FormatError(call, internal::ErrorCause(error), err),
+        /*report=*/!peer_closed_reported_);
+    return;
+  }
   if (error == Error::kPeerClosed) {
-    if (channel_.AtEof()) {
-      // Draining after the peer's EOF: its close was reported; the rest cannot be delivered.
-      ConnectionLost(ConnectionEvent::kIoError, error, error_string_, /*report=*/false);
-      return;
-    }
     bool fds_truncated = false;
     if (!DeliverQueuedBytes(&fds_truncated)) return;
     if (fds_truncated) {  // Lost fds are the error to report: the peer's close explains less.

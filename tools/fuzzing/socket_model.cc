@@ -1,6 +1,9 @@
 #include "tools/fuzzing/socket_model.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -33,7 +36,18 @@ uint64_t Available(const ipc::LocalSocket& socket) {
   return static_cast<uint64_t>(socket.BytesAvailable());
 }
 
+int next_id = 0;  // Socket ids for traces, per process.
+
 }  // namespace
+
+bool Tracing() {
+  static const bool tracing = std::getenv("SOCKET_MODEL_TRACE") != nullptr;
+  return tracing;
+}
+
+void Endpoint::Trace(const std::string& what) const {
+  if (Tracing()) std::fprintf(stderr, "  socket %d: %s\n", id_, what.c_str());
+}
 
 char StreamByte(uint64_t seed, uint64_t offset) {
   uint64_t x = (offset + 1) * 0x9E3779B97F4A7C15ULL + seed;
@@ -52,13 +66,18 @@ bool MatchesStream(uint64_t seed, uint64_t offset, std::string_view data) {
 }
 
 Endpoint::Endpoint(EndpointHost& host, ipc::FakeKernel& kernel, eventloop::EventLoop& loop)
-    : host_(host), kernel_(kernel), socket_(std::make_unique<LocalSocket>(loop, kernel)) {
+    : host_(host),
+      kernel_(kernel),
+      id_(next_id++),
+      socket_(std::make_unique<LocalSocket>(loop, kernel)) {
+  Trace("new client");
   ConnectSignals();
 }
 
 Endpoint::Endpoint(EndpointHost& host, ipc::FakeKernel& kernel,
                    std::unique_ptr<LocalSocket> accepted, std::shared_ptr<Pipe> pipe)
-    : host_(host), kernel_(kernel), socket_(std::move(accepted)) {
+    : host_(host), kernel_(kernel), id_(next_id++), socket_(std::move(accepted)) {
+  Trace("accepted");
   // kConnected, or kUnconnected when it saw its peer's EOF while the server held it.
   last_state_ = socket_->state();
   FUZZ_CHECK(last_state_ == State::kConnected || last_state_ == State::kUnconnected);
@@ -119,6 +138,11 @@ void Endpoint::Arm(Armed signal, Reentry action, uint8_t arg) {
 // Signals.
 
 void Endpoint::OnStateChanged(State state) {
+  if (Tracing()) {
+    std::ostringstream text;
+    text << "state " << state << ", to write " << socket_->BytesToWrite();
+    Trace(text.str());
+  }
   FUZZ_CHECK(AllowedEdge(last_state_, state));
   FUZZ_CHECK_EQ(socket_->state(), state);
   const State before = last_state_;
@@ -132,6 +156,7 @@ void Endpoint::OnStateChanged(State state) {
 }
 
 void Endpoint::OnReadyRead() {
+  Trace("ready_read");
   FUZZ_CHECK(socket_->IsOpen());
   FUZZ_CHECK(pipe_ != nullptr);
   const uint64_t arrived = in()->consumed + Available(*socket_);
@@ -142,6 +167,7 @@ void Endpoint::OnReadyRead() {
 }
 
 void Endpoint::OnBytesWritten(int64_t n) {
+  Trace("bytes_written " + std::to_string(n));
   FUZZ_CHECK(n > 0);
   FUZZ_CHECK(pipe_ != nullptr);
   Direction& d = *out();
@@ -151,6 +177,11 @@ void Endpoint::OnBytesWritten(int64_t n) {
 }
 
 void Endpoint::OnError(Error error) {
+  if (Tracing()) {
+    std::ostringstream text;
+    text << "error " << error << " (" << socket_->error_string() << ")";
+    Trace(text.str());
+  }
   FUZZ_CHECK_EQ(socket_->error(), error);
   if (error != Error::kOperation && pipe_) {
     out()->writer_may_drop = true;
@@ -163,6 +194,7 @@ void Endpoint::OnError(Error error) {
 }
 
 void Endpoint::OnDisconnected() {
+  Trace("disconnected");
   FUZZ_CHECK(disconnect_owed_);  // At most one per connection, after kUnconnected.
   disconnect_owed_ = false;
   FUZZ_CHECK_EQ(socket_->state(), State::kUnconnected);
@@ -172,9 +204,10 @@ void Endpoint::OnDisconnected() {
 // ---------------------------------------------------------------------------------------------
 // API calls.
 
-void Endpoint::Connect(const char* name, int timeout_ms) {
+void Endpoint::Connect(const char* name, bool abstract, int timeout_ms) {
   if (!socket_) return;
   if (socket_->state() == State::kUnconnected) Detach();
+  socket_->SetSocketOptions(abstract ? LocalSocket::kAbstractNamespace : LocalSocket::kNoOptions);
   socket_->SetConnectTimeout(timeout_ms);
   socket_->ConnectToServer(name);
 }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,6 +18,10 @@
 #include "testing/fake_kernel.h"
 
 namespace fuzz {
+
+// Whether SOCKET_MODEL_TRACE is set in the environment: then operations and signals are
+// printed on stderr (for reading a finding).
+bool Tracing();
 
 // The byte at `offset` of the stream with `seed`: pseudo-random printable bytes with a '\n'
 // about every 32 bytes, so that a lost, repeated or reordered run shows and ReadLine finds
@@ -124,7 +129,8 @@ class Endpoint {
   void Attach(std::shared_ptr<Pipe> pipe, int end);
 
   // API calls with their checks. `files` are descriptors WriteWithFds may pass.
-  void Connect(const char* name, int timeout_ms);
+  // ConnectToServer(name), in the abstract namespace or not, with SetConnectTimeout(timeout_ms).
+  void Connect(const char* name, bool abstract, int timeout_ms);
   void Write(size_t size);
   void WriteWithFds(size_t size, const std::vector<int>& fds);
   void Read(size_t max);
@@ -166,8 +172,12 @@ class Endpoint {
   // Checks bytes just read at the reader's position and advances it.
   void Consumed(std::string_view data);
 
+  // Prints "socket <id>: <what>" when Tracing().
+  void Trace(const std::string& what) const;
+
   EndpointHost& host_;
   ipc::FakeKernel& kernel_;
+  const int id_;  // For traces.
   std::unique_ptr<LocalSocket> socket_;
   std::shared_ptr<Pipe> pipe_;
   int end_ = 0;

@@ -2,16 +2,17 @@
 // accepted sockets under API calls from both sides, slots that re-enter, kernel faults and
 // fake time, against a model of every connection's byte streams (socket_model.h).
 //
-// Input: a sequence of at most 256 operations, each an opcode byte (modulo kOpCount) followed
+// Input: a sequence of at most 64 operations, each an opcode byte (modulo kOpCount) followed
 // by its arguments (fuzz_input.h reads them; a truncated operation reads zeros). E is a byte
 // choosing one of the live sockets (at most 4: clients and accepted sockets; modulo their
 // count):
 //   kNewClient        a new unconnected LocalSocket (if fewer than 4 live)
-//   kConnect          E, name, timeout: ConnectToServer("/tmp/srv", or "/tmp/none" when the
-//                     name byte is odd: kServerNotFound), with SetConnectTimeout 0/5/50/30000
+//   kConnect          E, name, timeout: ConnectToServer of the server (an abstract name), or
+//                     "/tmp/none" when the name byte is odd (kServerNotFound), with
+//                     SetConnectTimeout 0/5/50/30000
 //   kWrite            E, 1..2,048 bytes of its stream
 //   kWriteWithFds     E, 0..255 bytes (0: refused) with count % 5 fds, each byte picking one
-//                     of 3 open files
+//                     of 3 files (opened at the first such operation)
 //   kRead kReadAll kReadLine kPeek kSkip kPeekBuffered   E, a size 0..4,095 (PeekBuffered:
 //                     verifies the view, then Skips up to the size)
 //   kTakeFds kFlush kDisconnect kClose kAbort kShutdownWrite kDestroy   E
@@ -27,7 +28,7 @@
 //                     ENOBUFS
 //   kRecvFault        E, the next recvmsg on its fd fails EAGAIN, EINTR, ECONNRESET or EPIPE
 //   kCapSends         E, its next 1..4 sends take at most 1..64 bytes each
-//   kSendBuffer       E, its SO_SNDBUF set to exactly 1..4,096 bytes
+//   kSendBuffer       E, its SO_SNDBUF set to exactly 16 n + 1 bytes (n 0..255)
 //   kReset            E, ResetConnection on its fd (the peer resets)
 //   kRun              the loop runs until idle (flushes, reads, accepts, emissions)
 //   kAdvance          FastForwardBy 0..255 ms (backoff retries, connect timeouts)
@@ -62,7 +63,8 @@
 // failure that skips the queue) read everything sent; and when in addition the writer was not
 // aborted or destroyed and no fault hit the connection, everything accepted, also before a
 // DisconnectFromServer or ShutdownWrite: nothing is lost in a graceful close. With every socket
-// and the server destroyed, only the fixture's 3 files are open and nothing is in flight.
+// and the server destroyed, only the fixture's files (if opened) are open and nothing is in
+// flight.
 #include <fcntl.h>
 
 #include <cerrno>
@@ -93,6 +95,7 @@ using fuzz::Armed;
 using fuzz::Endpoint;
 using fuzz::Pipe;
 using fuzz::Reentry;
+using fuzz::Tracing;
 using ipc::FakeKernel;
 using ipc::LocalSocket;
 using Call = FakeKernel::Call;
@@ -135,21 +138,17 @@ enum Op : uint8_t {
   kOpCount,
 };
 
-constexpr char kServerName[] = "/tmp/srv";
+// The server listens in the abstract namespace (no lock or socket file: cheaper per input);
+// the missing name is a path (ENOENT: kServerNotFound).
+constexpr char kServerName[] = "socket-model";
 constexpr char kMissingName[] = "/tmp/none";
 constexpr int kFiles = 3;
-constexpr size_t kMaxOps = 256;
+constexpr size_t kMaxOps = 64;
 constexpr size_t kMaxSockets = 4;
 constexpr int kMaxFds = 1024;
 constexpr int kDefaultSendBuffer = 212992;
 // Loop runs the final drain allows per phase (each lets the kernel take a little more).
 constexpr int kMaxDrainRounds = 10000;
-
-// SOCKET_MODEL_TRACE=1 in the environment prints each operation (for reading a finding).
-bool Tracing() {
-  static const bool tracing = std::getenv("SOCKET_MODEL_TRACE") != nullptr;
-  return tracing;
-}
 
 ipc::FakeKernelOptions KernelOptions() {
   ipc::FakeKernelOptions options;
@@ -161,13 +160,6 @@ ipc::FakeKernelOptions KernelOptions() {
 class Session final : public fuzz::EndpointHost {
  public:
   Session() {
-    for (int i = 0; i < kFiles; ++i) {
-      const std::string path = "/tmp/file" + std::to_string(i);
-      FUZZ_CHECK_EQ(kernel_.CreateFile(path), 0);
-      const ipc::SysResult opened = kernel_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
-      FUZZ_CHECK(opened.rc >= 0);
-      files_.push_back(static_cast<int>(opened.rc));
-    }
     StampConnects();
     StartServer();
     FUZZ_CHECK(server_ != nullptr);
@@ -218,7 +210,7 @@ class Session final : public fuzz::EndpointHost {
         break;
       case Reentry::kConnect:
         endpoint.NoteReentry();
-        endpoint.Connect((arg & 1) != 0 ? kMissingName : kServerName, 30000);
+        Connect(endpoint, arg, 30000);
         break;
       case Reentry::kShutdownWrite:
         endpoint.ShutdownWrite();
@@ -237,6 +229,12 @@ class Session final : public fuzz::EndpointHost {
   }
 
  private:
+  // Connects to the server, or to the missing name when `name` is odd.
+  static void Connect(Endpoint& endpoint, uint8_t name, int timeout_ms) {
+    const bool missing = (name & 1) != 0;
+    endpoint.Connect(missing ? kMissingName : kServerName, !missing, timeout_ms);
+  }
+
   // Before every connect, a new SO_PEERCRED pid: the accepted socket tells which connect it is.
   void StampConnects() {
     kernel_.RunBeforeNext(
@@ -246,6 +244,7 @@ class Session final : public fuzz::EndpointHost {
 
   void StartServer() {
     server_ = std::make_unique<ipc::LocalServer>(loop_, kernel_);
+    server_->SetSocketOptions(ipc::LocalServer::kAbstractNamespace);
     server_->new_connection.Connect([this] {
       if (Tracing()) std::fprintf(stderr, "  new_connection\n");
       FUZZ_CHECK(!unaccepted_.empty());
@@ -371,7 +370,7 @@ class Session final : public fuzz::EndpointHost {
       case kConnect: {
         static constexpr int kTimeouts[] = {0, 5, 50, 30000};
         const uint8_t name = input.Byte();
-        endpoint.Connect((name & 1) != 0 ? kMissingName : kServerName, kTimeouts[input.Byte() % 4]);
+        Connect(endpoint, name, kTimeouts[input.Byte() % 4]);
         break;
       }
       case kWrite:
@@ -380,7 +379,7 @@ class Session final : public fuzz::EndpointHost {
       case kWriteWithFds: {
         const size_t size = input.InRange(0, 255);
         std::vector<int> fds;
-        for (int i = input.Byte() % 5; i > 0; --i) fds.push_back(files_[input.Byte() % kFiles]);
+        for (int i = input.Byte() % 5; i > 0; --i) fds.push_back(File(input.Byte() % kFiles));
         endpoint.WriteWithFds(size, fds);
         break;
       }
@@ -487,6 +486,22 @@ class Session final : public fuzz::EndpointHost {
       default:
         break;
     }
+  }
+
+  // The descriptor of the fixture's file `index`, opened (with the others) on first use.
+  // While the fd limit is lowered, before the files exist: -1 (WriteWithFds refuses it).
+  int File(int index) {
+    if (files_.empty() && fd_limited_) return -1;
+    if (files_.empty()) {
+      for (int i = 0; i < kFiles; ++i) {
+        const std::string path = "/tmp/file" + std::to_string(i);
+        FUZZ_CHECK_EQ(kernel_.CreateFile(path), 0);
+        const ipc::SysResult opened = kernel_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+        FUZZ_CHECK(opened.rc >= 0);
+        files_.push_back(static_cast<int>(opened.rc));
+      }
+    }
+    return files_[index];
   }
 
   static void Fault(Endpoint& endpoint) {

@@ -3,6 +3,7 @@
 // regression-* files.
 #include <fcntl.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -125,6 +126,29 @@ TEST_F(LocalSocketFuzzRegressionTest, CloseInReadyReadOfAFailedSendStillReportsT
   EXPECT_EQ(server.BytesToWrite(), 0);
   RawClose(listener);
   RawClose(file);
+}
+
+// The peer's EOF with writes pending: an error_occurred(kPeerClosed) slot that flushes (the
+// send fails: the peer is gone) ends the connection inside the slot. The EOF handling then
+// stops; it used to go on and feed kPeerEofWritesPending in kUnconnected (a debug abort).
+TEST_F(LocalSocketFuzzRegressionTest, FlushInPeerClosedErrorOfAnEofWithWritesPending) {
+  const int listener = RawListen("/tmp/srv");
+  LocalSocket client(loop_, kernel_);
+  LocalSocket server(loop_, kernel_);
+  ASSERT_TRUE(ConnectPair(listener, client, server, "/tmp/srv"));
+  server.DisconnectFromServer();
+  // The client's writes wait: its kernel buffer is too small for a byte.
+  ASSERT_TRUE(kernel_.SetSendBufferSize(client.socket_descriptor(), 0));
+  ASSERT_EQ(client.Write("abc"), 3);
+  EventRecorder events(client);
+  client.error_occurred.Connect([&](Error) { EXPECT_FALSE(client.Flush()); });
+  loop_.RunUntilIdle();
+  // The slot's flush fails: the failure sequence runs inside it (without a second error).
+  EXPECT_EQ(events.Take(), (Events{"error:kPeerClosed", "state:kClosing", "state:kUnconnected",
+                                   "read_channel_finished", "disconnected"}));
+  EXPECT_EQ(client.state(), State::kUnconnected);
+  EXPECT_EQ(client.BytesToWrite(), 0);
+  RawClose(listener);
 }
 
 }  // namespace

@@ -234,7 +234,8 @@ void LocalSocket::Impl::OnPeerEof() {
   UpdateInterest();
   const Guard guard = sequencer_.Take();
   EmitError(Error::kPeerClosed, error_string);
-  if (!guard.Continues()) return;
+  // A Flush() in the slot may have found the peer gone and ended the connection already.
+  if (!guard.Continues() || !channel_.is_open()) return;
   Feed(ConnectionEvent::kPeerEofWritesPending);  // kClosing.
   if (!guard.Continues()) return;
   ScheduleFlush();

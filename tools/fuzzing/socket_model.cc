@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -49,18 +50,55 @@ void Endpoint::Trace(const std::string& what) const {
   if (Tracing()) std::fprintf(stderr, "  socket %d: %s\n", id_, what.c_str());
 }
 
-char StreamByte(uint64_t seed, uint64_t offset) {
-  uint64_t x = (offset + 1) * 0x9E3779B97F4A7C15ULL + seed;
-  x ^= x >> 29;
-  x *= 0xBF58476D1CE4E5B9ULL;
-  x ^= x >> 32;
-  const auto v = static_cast<unsigned>(x & 31);
-  return v == 0 ? '\n' : static_cast<char>('a' + ((x >> 5) % 26));
+namespace {
+
+// The streams are windows of one table of pseudo-random bytes, so that writing and checking
+// them are copies and compares. Its length is a prime larger than what one input can write
+// to a stream (64 writes of at most 2,048 bytes), so no loss or repetition within a stream
+// maps a byte onto an equal one by the table's period.
+constexpr size_t kTableSize = 131071;
+
+const std::string& Table() {
+  static const std::string table = [] {
+    std::string bytes(kTableSize, '\0');
+    for (size_t i = 0; i < kTableSize; ++i) {
+      uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ULL;
+      x ^= x >> 29;
+      x *= 0xBF58476D1CE4E5B9ULL;
+      x ^= x >> 32;
+      bytes[i] = (x & 31) == 0 ? '\n' : static_cast<char>('a' + ((x >> 5) % 26));
+    }
+    return bytes;
+  }();
+  return table;
+}
+
+size_t TableIndex(uint64_t seed, uint64_t offset) {
+  return static_cast<size_t>((seed * 7919 + offset) % kTableSize);
+}
+
+}  // namespace
+
+void FillStream(uint64_t seed, uint64_t offset, char* out, size_t size) {
+  const std::string& table = Table();
+  size_t at = TableIndex(seed, offset);
+  while (size > 0) {
+    const size_t n = std::min(size, kTableSize - at);
+    std::memcpy(out, table.data() + at, n);
+    out += n;
+    size -= n;
+    at = 0;
+  }
 }
 
 bool MatchesStream(uint64_t seed, uint64_t offset, std::string_view data) {
-  for (size_t i = 0; i < data.size(); ++i) {
-    if (data[i] != StreamByte(seed, offset + i)) return false;
+  const std::string& table = Table();
+  size_t at = TableIndex(seed, offset);
+  while (!data.empty()) {
+    const size_t n = std::min(data.size(), kTableSize - at);
+    if (std::memcmp(data.data(), table.data() + at, n) != 0) return false;
+    data.remove_prefix(n);
+    at = 0;
   }
   return true;
 }
@@ -82,6 +120,7 @@ Endpoint::Endpoint(EndpointHost& host, ipc::FakeKernel& kernel,
   last_state_ = socket_->state();
   FUZZ_CHECK(last_state_ == State::kConnected || last_state_ == State::kUnconnected);
   Attach(std::move(pipe), 1);
+  NoteFailure(socket_->error());  // How it ended while held, unobserved.
   ConnectSignals();
 }
 
@@ -183,14 +222,17 @@ void Endpoint::OnError(Error error) {
     Trace(text.str());
   }
   FUZZ_CHECK_EQ(socket_->error(), error);
-  if (error != Error::kOperation && pipe_) {
-    out()->writer_may_drop = true;
-    // A lost peer is read to its end first; any other failure leaves the queue unread.
-    if (error != Error::kPeerClosed) in()->reader_gone = true;
-    // The fd limit or too many fds in flight: both directions may lose bytes.
-    if (error == Error::kSocketResource) pipe_->from[0].faulted = pipe_->from[1].faulted = true;
-  }
+  NoteFailure(error);
   Fire(Armed::kErrorOccurred);
+}
+
+void Endpoint::NoteFailure(Error error) {
+  if (error == Error::kNone || error == Error::kOperation || !pipe_) return;
+  out()->writer_may_drop = true;
+  // A lost peer is read to its end first; any other failure leaves the queue unread.
+  if (error != Error::kPeerClosed) in()->reader_gone = true;
+  // The fd limit or too many fds in flight: both directions may lose bytes.
+  if (error == Error::kSocketResource) pipe_->from[0].faulted = pipe_->from[1].faulted = true;
 }
 
 void Endpoint::OnDisconnected() {
@@ -216,9 +258,7 @@ void Endpoint::Write(size_t size) {
   if (!socket_) return;
   Direction* d = out();
   std::string data(size, 'x');
-  if (d != nullptr) {
-    for (size_t i = 0; i < size; ++i) data[i] = StreamByte(d->seed, d->accepted + i);
-  }
+  if (d != nullptr) FillStream(d->seed, d->accepted, data.data(), size);
   const int64_t limit = socket_->write_buffer_limit();
   const int64_t buffered = socket_->BytesToWrite();
   const int64_t taken = socket_->Write(data);
@@ -237,9 +277,7 @@ void Endpoint::WriteWithFds(size_t size, const std::vector<int>& fds) {
   if (!socket_) return;
   Direction* d = out();
   std::string data(size, 'x');
-  if (d != nullptr) {
-    for (size_t i = 0; i < size; ++i) data[i] = StreamByte(d->seed, d->accepted + i);
-  }
+  if (d != nullptr) FillStream(d->seed, d->accepted, data.data(), size);
   const int64_t taken = socket_->WriteWithFds(data, fds);
   if (taken < 0) {
     FUZZ_CHECK_EQ(socket_->error(), Error::kOperation);

@@ -23,10 +23,10 @@ namespace fuzz {
 // printed on stderr (for reading a finding).
 bool Tracing();
 
-// The byte at `offset` of the stream with `seed`: pseudo-random printable bytes with a '\n'
-// about every 32 bytes, so that a lost, repeated or reordered run shows and ReadLine finds
-// lines.
-char StreamByte(uint64_t seed, uint64_t offset);
+// The stream with `seed`: pseudo-random printable bytes with a '\n' about every 32 bytes, so
+// that a lost, repeated or reordered run shows and ReadLine finds lines.
+// Writes `size` bytes of the stream `seed` from `offset` on to `out`.
+void FillStream(uint64_t seed, uint64_t offset, char* out, size_t size);
 // Whether `data` is the stream `seed` from `offset` on.
 bool MatchesStream(uint64_t seed, uint64_t offset, std::string_view data);
 
@@ -167,6 +167,9 @@ class Endpoint {
   void OnBytesWritten(int64_t n);
   void OnError(LocalSocket::Error error);
   void OnDisconnected();
+  // What a failure (error_occurred, or the error of a socket that ended while the server held
+  // it) permits: the writer may drop, the reader may lose the queue (unless the peer closed).
+  void NoteFailure(LocalSocket::Error error);
   // The reader leaves its pipe (a new connection starts): unread bytes are lost.
   void Detach();
   // Checks bytes just read at the reader's position and advances it.

@@ -20,7 +20,9 @@
 //                      state_changed(kClosing) (from kConnected); reading stops, the write
 //                      buffer is still sent ([bytes_written...]), then state_changed(kUnconnected),
 //                      read_channel_finished, disconnected. A send that finds the peer fully gone
-//                      drops the rest and ends the same way, without a second error_occurred.
+//                      drops the rest and ends the same way, without a second error_occurred
+//                      (unless a slot interrupted the first before it was emitted: a dropped
+//                      write buffer is always reported).
 //   a send fails because the peer is gone (EPIPE, ECONNRESET), whichever call flushed:
 //                      [bytes_written], [ready_read for what the peer sent before it went: the
 //                      receive queue is read to its end first], error_occurred(kPeerClosed), then
@@ -166,7 +168,9 @@ class LocalSocket : public LocalSocketTypes {
 
   // Appends to the write buffer and returns the bytes accepted: data.size(), or with a
   // write-buffer limit only what fits (possibly 0; write_buffer_available follows). -1 and
-  // kOperation when not writable (not connected, read-only, closed, or after ShutdownWrite).
+  // kOperation when not writable (not connected, read-only, closed, after ShutdownWrite, or
+  // once the connection failed: also in the slots of its failure sequence, which see the state
+  // the failure happened in).
   int64_t Write(std::string_view data);
   // Write with `fds` passed along (SCM_RIGHTS), attached to the first byte of `data`: the peer
   // receives them (TakeReceivedFds) no later than that byte, whatever the coalescing of writes

@@ -265,7 +265,8 @@ void LocalSocket::Impl::ConnectionLost(ConnectionEvent event, Error error,
                                        const std::string& error_string, bool report) {
   const internal::Cell<State> cell = connection_.Peek(event);
   if (cell.kind != CellKind::kMove) return;
-  channel_.DropUnsent();  // The peer is gone: nothing buffered can be delivered.
+  channel_.DropUnsent();    // The peer is gone: nothing buffered can be delivered.
+  connection_lost_ = true;  // Nor anything a slot of this sequence writes.
   const Guard guard = sequencer_.Take();
   if (report) {
     EmitError(error, error_string);  // Still in the state the failure happened in.
@@ -310,6 +311,8 @@ void LocalSocket::Impl::CloseDevice() {
 
 void LocalSocket::Impl::ResetConnectionData() {
   channel_.ClearBuffers();
+  connection_lost_ = false;
+  peer_closed_reported_ = false;
   sequencer_.ConnectionForgotten();
   full_server_name_.clear();
 }
@@ -326,6 +329,7 @@ void LocalSocket::Impl::SetError(Error error, std::string error_string) {
 
 void LocalSocket::Impl::EmitError(Error error, std::string error_string) {
   SetError(error, std::move(error_string));
+  if (error == Error::kPeerClosed) peer_closed_reported_ = true;
   owner_.error_occurred.Emit(error);
 }
 

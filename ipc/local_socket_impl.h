@@ -105,6 +105,11 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   uint32_t open_mode_ = kNotOpen;
   uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
   uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
+  // The connection failed (ConnectionLost): its write buffer is dropped and Write refuses more,
+  // also from the slots of the failure sequence. Cleared for each new connection.
+  bool connection_lost_ = false;
+  // error_occurred(kPeerClosed) was emitted for this connection. Cleared for each new one.
+  bool peer_closed_reported_ = false;
   // Debug builds: the thread the socket is used on (its loop's, or that of its first wait).
   LOCALSOCKET_THREAD_BINDING(thread_binding_, "LocalSocket");
 

@@ -23,7 +23,9 @@ constexpr char kFdsTruncated[] =
 }  // namespace
 
 bool LocalSocket::Impl::Writable(ApiCall call) {
-  if (IsValid() && (open_mode_ & kWriteOnly) && channel_.AcceptsWrites()) return true;
+  if (IsValid() && (open_mode_ & kWriteOnly) && channel_.AcceptsWrites() && !connection_lost_) {
+    return true;
+  }
   SetError(Error::kOperation, FormatError(call, "socket is not writable"));
   return false;
 }
@@ -232,7 +234,8 @@ void LocalSocket::Impl::OnPeerEof() {
   UpdateInterest();
   const Guard guard = sequencer_.Take();
   EmitError(Error::kPeerClosed, error_string);
-  if (!guard.Continues()) return;
+  // A Flush() in the slot may have found the peer gone and ended the connection already.
+  if (!guard.Continues() || !channel_.is_open()) return;
   Feed(ConnectionEvent::kPeerEofWritesPending);  // kClosing.
   if (!guard.Continues()) return;
   ScheduleFlush();
@@ -266,12 +269,16 @@ int64_t LocalSocket::Impl::FlushWriteBuffer(ApiCall call) {
 
 void LocalSocket::Impl::OnSendFailed(int err, ApiCall call) {
   const Error error = internal::ErrorFromIoErrno(err);
+  if (error == Error::kPeerClosed && channel_.AtEof()) {
+    // Draining after the peer's EOF: the rest cannot be delivered. Its close was reported,
+    // unless a slot interrupted that report (then this failure is reported).
+    ConnectionLost(
+        ConnectionEvent::kIoError, error,
+        peer_closed_reported_ ? error_string_ : FormatError(call, internal::ErrorCause(error), err),
+        /*report=*/!peer_closed_reported_);
+    return;
+  }
   if (error == Error::kPeerClosed) {
-    if (channel_.AtEof()) {
-      // Draining after the peer's EOF: its close was reported; the rest cannot be delivered.
-      ConnectionLost(ConnectionEvent::kIoError, error, error_string_, /*report=*/false);
-      return;
-    }
     bool fds_truncated = false;
     if (!DeliverQueuedBytes(&fds_truncated)) return;
     if (fds_truncated) {  // Lost fds are the error to report: the peer's close explains less.
@@ -296,6 +303,9 @@ bool LocalSocket::Impl::DeliverQueuedBytes(bool* fds_truncated) {
 }
 
 void LocalSocket::Impl::DrainWriteBuffer() {
+  // A slot of the state change that led here (state_changed(kClosing)) may have flushed the
+  // buffer and finished the disconnect already: the fd is closed, nothing is left to do.
+  if (!channel_.is_open()) return;
   if (channel_.write_buffer().empty()) {
     OnWriteBufferDrained();
   } else {

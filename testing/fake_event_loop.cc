@@ -226,11 +226,15 @@ void FakeEventLoop::RunUntilIdle() {
 void FakeEventLoop::WaitForIo(bool /*block*/, std::optional<TimePoint> /*wake_up*/) {
   // Signals raised before this step; ones raised by the callbacks below wait for the next
   // iteration, as a real signal arriving after the poll does.
-  std::deque<int> signals;
-  signals.swap(raised_signals_);
-  // Watchers created or destroyed by a callback: later ones are looked up again by id.
-  std::vector<uint64_t> ids;
-  ids.reserve(fd_watchers_.size());
+  std::vector<int> signals;  // Not a deque: constructing one allocates.
+  if (!raised_signals_.empty()) {
+    signals.assign(raised_signals_.begin(), raised_signals_.end());
+    raised_signals_.clear();
+  }
+  // Watchers created or destroyed by a callback: later ones are looked up again by id. The
+  // list reuses the capacity of the previous call's (loops run this often).
+  std::vector<uint64_t> ids = std::move(watcher_ids_);
+  ids.clear();
   for (const auto& [id, watcher] : fd_watchers_) ids.push_back(id);
   for (uint64_t id : ids) {
     auto it = fd_watchers_.find(id);
@@ -238,6 +242,7 @@ void FakeEventLoop::WaitForIo(bool /*block*/, std::optional<TimePoint> /*wake_up
     uint32_t ready = kNoEvents;
     if (auto on_ready = it->second->Deliverable(&ready)) (*on_ready)(ready);
   }
+  watcher_ids_ = std::move(ids);
   for (int signo : signals) {
     std::vector<uint64_t> signal_ids;
     for (const auto& [id, watcher] : signal_watchers_) {

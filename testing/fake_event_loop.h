@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "eventloop/event_loop.h"
 #include "eventloop/loop_base.h"
@@ -114,6 +115,7 @@ class FakeEventLoop : private internal::FakeClockHolder, public internal::LoopBa
   std::map<uint64_t, internal::FakeFdWatcher*> fd_watchers_;          // In creation order.
   std::map<uint64_t, internal::FakeSignalWatcher*> signal_watchers_;  // In creation order.
   std::map<int, uint32_t> fd_readiness_;
+  std::vector<uint64_t> watcher_ids_;  // WaitForIo's scratch list, kept for its capacity.
   std::set<int> refused_fds_;
   std::deque<int> raised_signals_;
   bool settles_fd_readiness_ = false;

@@ -231,6 +231,161 @@ FD_PASSING_SEEDS = {
 }
 
 
+# --- socket_model_fuzzer: an opcode byte, a socket byte for socket operations, then
+# little-endian arguments (see the source). Socket 0 is the first client; once the loop has run,
+# socket 1 is the connection the server accepted for it.
+(SM_NEW_CLIENT, SM_CONNECT, SM_WRITE, SM_WRITE_WITH_FDS, SM_READ, SM_READ_ALL, SM_READ_LINE,
+ SM_PEEK, SM_SKIP, SM_PEEK_BUFFERED, SM_TAKE_FDS, SM_FLUSH, SM_DISCONNECT, SM_CLOSE, SM_ABORT,
+ SM_SHUTDOWN_WRITE, SM_DESTROY, SM_READ_LIMIT, SM_WRITE_LIMIT, SM_WAIT, SM_ARM, SM_SEND_FAULT,
+ SM_RECV_FAULT, SM_CAP_SENDS, SM_SEND_BUFFER, SM_RESET, SM_RUN, SM_ADVANCE, SM_CONNECT_FAULT, SM_BACKLOG_FULL, SM_FD_LIMIT, SM_SERVER, SM_ACCEPT) = range(33)
+# Arm: signals and actions.
+(ON_READY_READ, ON_BYTES_WRITTEN, ON_DISCONNECTED, ON_STATE_CHANGED, ON_ERROR, ON_CONNECTED,
+ ON_READ_CHANNEL_FINISHED, ON_ABOUT_TO_CLOSE) = range(8)
+(DO_ABORT, DO_CLOSE, DO_DISCONNECT, DO_DESTROY, DO_CONNECT, DO_SHUTDOWN_WRITE, DO_READ_ALL,
+ DO_WRITE, DO_FLUSH) = range(9)
+# Timeouts of sm_connect; the errnos of the fault operations, by index.
+T0, T5, T50, T30000 = range(4)
+SEND_EAGAIN, SEND_EINTR, SEND_EPIPE, SEND_ECONNRESET, SEND_ENOBUFS = range(5)
+RECV_EAGAIN, RECV_EINTR, RECV_ECONNRESET, RECV_EPIPE = range(4)
+CONNECT_ECONNREFUSED, CONNECT_EAGAIN, CONNECT_ENOENT, CONNECT_EACCES, CONNECT_EINTR, SOCKET_EMFILE = \
+    range(6)
+WAIT_CONNECTED, WAIT_READY_READ, WAIT_BYTES_WRITTEN, WAIT_DISCONNECTED = range(4)
+
+
+def sm(code, *args):
+    return bytes([code]) + b"".join(args)
+
+
+def sm_socket(code, socket, *args):
+    return bytes([code, socket]) + b"".join(args)
+
+
+def sm_connect(socket=0, missing=False, timeout=T30000):
+    return sm_socket(SM_CONNECT, socket, bytes([1 if missing else 0, timeout]))
+
+
+def sm_write(socket, n):
+    return sm_socket(SM_WRITE, socket, u(n - 1, 2))
+
+
+def sm_write_fds(socket, n, picks):
+    return sm_socket(SM_WRITE_WITH_FDS, socket, bytes([n, len(picks)]) + bytes(picks))
+
+
+def sm_sized(code, socket, n):
+    return sm_socket(code, socket, u(n, 2))
+
+
+def sm_simple(code, socket):
+    return sm_socket(code, socket)
+
+
+def sm_wait(socket, which, msecs):
+    return sm_socket(SM_WAIT, socket, bytes([which, msecs]))
+
+
+def sm_arm(socket, signal, action, arg=0):
+    return sm_socket(SM_ARM, socket, bytes([signal, action, arg]))
+
+
+def sm_fault(code, socket, pick, times=0):
+    extra = bytes([times]) if code == SM_CAP_SENDS else b""
+    return sm_socket(code, socket, bytes([pick]) + extra)
+
+
+RUN = sm(SM_RUN)
+CONNECTED = sm_connect() + RUN  # Socket 0 connected, socket 1 accepted.
+
+
+def advance(ms):
+    return sm(SM_ADVANCE, bytes([ms]))
+
+
+SOCKET_MODEL_SEEDS = {
+    "echo": CONNECTED + sm_write(0, 100) + RUN + sm_sized(SM_READ, 1, 4095) + sm_write(1, 50) +
+            RUN + sm_simple(SM_READ_ALL, 0),
+    "lines_peek_skip": CONNECTED + sm_write(0, 2000) + RUN + sm_sized(SM_READ_LINE, 1, 0) +
+                       sm_sized(SM_READ_LINE, 1, 5) + sm_sized(SM_PEEK, 1, 300) +
+                       sm_sized(SM_SKIP, 1, 100) + sm_sized(SM_PEEK_BUFFERED, 1, 200) +
+                       sm_simple(SM_READ_ALL, 1),
+    "graceful_disconnect_with_writes_pending":
+        CONNECTED + sm_fault(SM_SEND_BUFFER, 0, 2) + sm_write(0, 2048) + sm_write(0, 2048) +
+        sm_simple(SM_DISCONNECT, 0) + (RUN + sm_sized(SM_READ, 1, 700)) * 8,
+    "close_with_writes_pending": CONNECTED + sm_fault(SM_CAP_SENDS, 0, 9, 3) + sm_write(0, 1500) +
+                                 sm_simple(SM_CLOSE, 0) + RUN + RUN + sm_simple(SM_READ_ALL, 1),
+    "half_close": CONNECTED + sm_write(0, 300) + sm_simple(SM_SHUTDOWN_WRITE, 0) + RUN +
+                  sm_write(1, 400) + sm_simple(SM_READ_ALL, 1) + RUN + sm_write(1, 10) +
+                  sm_simple(SM_READ_ALL, 0) + sm_write(0, 5),
+    "half_close_peer_writes_pending": CONNECTED + sm_fault(SM_SEND_BUFFER, 1, 0) +
+                                      sm_write(1, 2000) + sm_simple(SM_SHUTDOWN_WRITE, 0) +
+                                      (RUN + sm_sized(SM_READ, 0, 100)) * 6,
+    "peer_abort_while_writing": CONNECTED + sm_write(0, 2000) + sm_simple(SM_ABORT, 1) + RUN +
+                                sm_write(0, 10) + RUN,
+    "peer_destroyed_with_data_unread": CONNECTED + sm_write(0, 500) + RUN +
+                                       sm_simple(SM_DESTROY, 1) + sm_write(0, 500) + RUN +
+                                       sm_simple(SM_READ_ALL, 0),
+    "reset_connection": CONNECTED + sm_write(0, 100) + sm_write(1, 100) + RUN +
+                        sm_simple(SM_RESET, 0) + sm_write(1, 10) + RUN +
+                        sm_simple(SM_READ_ALL, 0) + sm_simple(SM_READ_ALL, 1),
+    "send_faults": CONNECTED + sm_fault(SM_SEND_FAULT, 0, SEND_EAGAIN) + sm_write(0, 10) +
+                   sm_simple(SM_FLUSH, 0) + sm_fault(SM_SEND_FAULT, 0, SEND_EINTR) + RUN +
+                   sm_write(0, 20) + sm_fault(SM_SEND_FAULT, 0, SEND_EPIPE) + RUN +
+                   sm_simple(SM_READ_ALL, 1),
+    "send_econnreset_delivers_queued_bytes": CONNECTED + sm_write(1, 300) + RUN +
+                                             sm_write(1, 100) + sm_write(0, 5) +
+                                             sm_fault(SM_SEND_FAULT, 0, SEND_ECONNRESET) + RUN,
+    "send_enobufs": CONNECTED + sm_write(0, 5) + sm_fault(SM_SEND_FAULT, 0, SEND_ENOBUFS) + RUN,
+    "recv_faults": CONNECTED + sm_fault(SM_RECV_FAULT, 1, RECV_EAGAIN) + sm_write(0, 10) + RUN +
+                   sm_fault(SM_RECV_FAULT, 1, RECV_EINTR) + sm_write(0, 10) + RUN +
+                   sm_fault(SM_RECV_FAULT, 1, RECV_ECONNRESET) + sm_write(0, 10) + RUN,
+    "connect_to_missing_name": sm_connect(missing=True) + sm_connect() + RUN,
+    "connect_faults": b"".join(sm(SM_CONNECT_FAULT, bytes([f])) + sm_connect() + RUN
+                               for f in range(6)) + sm_connect() + RUN,
+    "connect_backlog_full_times_out": sm(SM_BACKLOG_FULL, b"\x01") + sm_connect(timeout=T50) +
+                                      advance(30) + advance(30) + sm(SM_BACKLOG_FULL, b"\x00") +
+                                      sm_connect(timeout=T5) + RUN,
+    "connect_backlog_full_then_room": sm(SM_BACKLOG_FULL, b"\x01") + sm_connect() + advance(5) +
+                                      sm(SM_BACKLOG_FULL, b"\x00") + advance(50) +
+                                      sm_write(0, 10) + RUN + sm_simple(SM_READ_ALL, 1),
+    "waits": sm_connect() + sm_wait(0, WAIT_CONNECTED, 5) + RUN + sm_write(1, 10) +
+             sm_wait(0, WAIT_READY_READ, 10) + sm_wait(0, WAIT_READY_READ, 3) +
+             sm_write(0, 1000) + sm_wait(0, WAIT_BYTES_WRITTEN, 5) +
+             sm_simple(SM_DISCONNECT, 1) + sm_wait(0, WAIT_DISCONNECTED, 20),
+    "fds": CONNECTED + sm_write_fds(0, 10, [0, 1]) + sm_write_fds(0, 0, [2]) + sm_write(0, 3) +
+           sm_write_fds(0, 1, [2, 2, 0]) + RUN + sm_sized(SM_READ, 1, 5) +
+           sm_simple(SM_TAKE_FDS, 1) + sm_simple(SM_READ_ALL, 1) + sm_write_fds(1, 5, [1]) + RUN,
+    "limits": CONNECTED + sm_sized(SM_READ_LIMIT, 1, 10) + sm_sized(SM_WRITE_LIMIT, 0, 100) +
+              sm_write(0, 80) + sm_write(0, 80) + RUN + sm_sized(SM_READ, 1, 4) + RUN +
+              sm_write(0, 50) + sm_sized(SM_READ_LIMIT, 1, 0) + RUN + sm_simple(SM_READ_ALL, 1),
+    "destroy_in_ready_read": CONNECTED + sm_arm(1, ON_READY_READ, DO_DESTROY) + sm_write(0, 10) +
+                             RUN + sm_write(0, 10) + RUN,
+    "close_abort_in_ready_read": CONNECTED + sm_arm(1, ON_READY_READ, DO_CLOSE) +
+                                 sm_arm(0, ON_READY_READ, DO_ABORT) + sm_write(0, 10) + RUN +
+                                 sm_write(1, 10) + RUN,
+    "reconnect_in_ready_read": CONNECTED + sm_arm(0, ON_READY_READ, DO_CONNECT) + sm_write(1, 10) +
+                               RUN + RUN + sm_write(0, 10) + RUN,
+    "reconnect_in_disconnected": CONNECTED + sm_arm(0, ON_DISCONNECTED, DO_CONNECT) +
+                                 sm_simple(SM_ABORT, 1) + RUN + RUN + sm_write(0, 7) + RUN,
+    "slots_in_bytes_written": CONNECTED + sm_arm(0, ON_BYTES_WRITTEN, DO_FLUSH) +
+                              sm_fault(SM_CAP_SENDS, 0, 3, 2) + sm_write(0, 100) + RUN +
+                              sm_arm(0, ON_BYTES_WRITTEN, DO_DISCONNECT) + sm_write(0, 50) + RUN,
+    "write_in_state_changed": CONNECTED + sm_arm(0, ON_STATE_CHANGED, DO_WRITE, 40) +
+                              sm_simple(SM_DISCONNECT, 0) + RUN + sm_simple(SM_READ_ALL, 1),
+    "write_in_peer_closed_error": CONNECTED + sm_arm(0, ON_ERROR, DO_WRITE, 9) +
+                                  sm_simple(SM_ABORT, 1) + RUN,
+    "flush_in_closing": CONNECTED + sm_arm(0, ON_STATE_CHANGED, DO_FLUSH) + sm_write(0, 30) +
+                        sm_simple(SM_CLOSE, 0) + RUN + sm_simple(SM_READ_ALL, 1),
+    "shutdown_in_connected": sm_arm(0, ON_CONNECTED, DO_SHUTDOWN_WRITE) + CONNECTED +
+                             sm_write(1, 10) + RUN,
+    "server_restart_with_pending": sm(SM_NEW_CLIENT) + sm(SM_NEW_CLIENT) + sm(SM_NEW_CLIENT) +
+                                   CONNECTED + sm_connect(1) + sm_connect(2) + sm_connect(3) +
+                                   sm_write(3, 10) + RUN + sm(SM_SERVER) + RUN + sm(SM_SERVER) +
+                                   sm_connect(3) + RUN + sm(SM_ACCEPT),
+    "fd_limit": CONNECTED + sm(SM_FD_LIMIT, b"\x01") + sm_write_fds(0, 4, [0, 1]) + RUN +
+                sm(SM_NEW_CLIENT) + sm_connect(2) + sm(SM_FD_LIMIT, b"\x00") + RUN,
+}
+
+
 def main():
     for name, data in SERVER_NAME_SEEDS.items():
         write("server_name_fuzzer", name, data)
@@ -238,9 +393,12 @@ def main():
         write("byte_buffer_fuzzer", name, data)
     for name, data in FD_PASSING_SEEDS.items():
         write("fd_passing_fuzzer", name, data)
+    for name, data in SOCKET_MODEL_SEEDS.items():
+        write("socket_model_fuzzer", name, data)
     print(f"wrote {len(SERVER_NAME_SEEDS)} server_name_fuzzer, "
-          f"{len(BYTE_BUFFER_SEEDS)} byte_buffer_fuzzer and "
-          f"{len(FD_PASSING_SEEDS)} fd_passing_fuzzer seeds")
+          f"{len(BYTE_BUFFER_SEEDS)} byte_buffer_fuzzer, "
+          f"{len(FD_PASSING_SEEDS)} fd_passing_fuzzer and "
+          f"{len(SOCKET_MODEL_SEEDS)} socket_model_fuzzer seeds")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@
 // many fds in flight: ETOOMANYREFS, then kSocketResource, and what arrived is a prefix); with
 // both sockets gone, only the 4 files stay open, nothing is in flight and nothing was closed
 // twice.
-#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cstddef>
@@ -39,6 +38,7 @@
 #include "ipc/unique_fd.h"
 #include "testing/fake_event_loop.h"
 #include "testing/fake_kernel.h"
+#include "tools/fuzzing/fixture_files.h"
 #include "tools/fuzzing/fuzz_check.h"
 #include "tools/fuzzing/fuzz_input.h"
 
@@ -72,14 +72,8 @@ char PatternByte(uint64_t offset) { return static_cast<char>('a' + (offset / 7 +
 class Session {
  public:
   Session() {
-    for (int i = 0; i < kFiles; ++i) {
-      const std::string path = "/tmp/file" + std::to_string(i);
-      FUZZ_CHECK_EQ(kernel_.CreateFile(path), 0);
-      const ipc::SysResult opened = kernel_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
-      FUZZ_CHECK(opened.rc >= 0);
-      files_.push_back(static_cast<int>(opened.rc));
-      inodes_.push_back(Inode(files_.back()));
-    }
+    files_ = fuzz::OpenFixtureFiles(kernel_, kFiles);
+    for (const int file : files_) inodes_.push_back(Inode(file));
     int pair[2] = {-1, -1};
     FUZZ_CHECK_EQ(kernel_.SocketPair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair).rc, 0);
     FUZZ_CHECK(writer_.SetSocketDescriptor(pair[0]));

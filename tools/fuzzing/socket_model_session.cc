@@ -1,7 +1,5 @@
 #include "tools/fuzzing/socket_model_session.h"
 
-#include <fcntl.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "ipc/local_socket.h"
+#include "tools/fuzzing/fixture_files.h"
 #include "tools/fuzzing/fuzz_check.h"
 
 namespace fuzz {
@@ -241,15 +240,7 @@ void SocketModelSession::ToggleServer() {
 
 int SocketModelSession::File(int index) {
   if (files_.empty() && fd_limited_) return -1;
-  if (files_.empty()) {
-    for (int i = 0; i < kFiles; ++i) {
-      const std::string path = "/tmp/file" + std::to_string(i);
-      FUZZ_CHECK_EQ(kernel_.CreateFile(path), 0);
-      const ipc::SysResult opened = kernel_.Open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
-      FUZZ_CHECK(opened.rc >= 0);
-      files_.push_back(static_cast<int>(opened.rc));
-    }
-  }
+  if (files_.empty()) files_ = OpenFixtureFiles(kernel_, kFiles);
   return files_[index];
 }
 

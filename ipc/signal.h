@@ -35,7 +35,9 @@
 #ifndef LOCALSOCKET_IPC_SIGNAL_H_
 #define LOCALSOCKET_IPC_SIGNAL_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -50,90 +52,205 @@ class Signal;
 
 namespace signal_internal {
 
-// One connected slot. `connected` turns false on Disconnect or when the Signal is destroyed.
-struct SlotBase {
-  virtual ~SlotBase() = default;
+// A slot after the first one ever connected to the Signal (that one lives inline in the
+// Core). `connected` turns false on Disconnect.
+struct ExtraSlotBase {
+  explicit ExtraSlotBase(uint64_t slot_id) : id(slot_id) {}
+  virtual ~ExtraSlotBase() = default;
+  const uint64_t id;
   bool connected = true;
 };
 
 template <typename... Args>
-struct Slot final : SlotBase {
-  explicit Slot(std::function<void(Args...)> f) : fn(std::move(f)) {}
+struct ExtraSlot final : ExtraSlotBase {
+  ExtraSlot(uint64_t slot_id, std::function<void(Args...)> f)
+      : ExtraSlotBase(slot_id), fn(std::move(f)) {}
   std::function<void(Args...)> fn;
 };
 
-// The slot list, shared by the Signal (owner), the running Emits (strong references, so a slot
-// may destroy the Signal) and Connections (weak references, so they may outlive it).
-class SignalCore {
+// The slots after the first, allocated when a second slot is connected and kept until the
+// Core goes, so that no slot id is reused.
+struct ExtraSlots {
+  std::vector<std::unique_ptr<ExtraSlotBase>> slots;  // connection order
+  uint64_t next_id = 2;                               // the first slot's id is 1
+};
+
+// The slot list of one Signal, in one allocation with its first slot (the common case is one
+// slot per signal). Reference counted: the Signal holds one reference until it is destroyed and
+// no Emit runs (running Emits keep the list valid, so a slot may destroy the Signal); each
+// Connection holds one, so it may outlive the Signal. The count is atomic, so a Connection may
+// be destroyed on any thread; everything else is single-threaded (see the file comment).
+class CoreBase {
  public:
-  // Marks `slot` disconnected and drops it from the list, at once when no Emit is running,
-  // else after the outermost Emit. The entry is released only after the list is consistent
-  // again, so a slot callable whose destructor reaches this Signal sees a valid list.
-  void Disconnect(const std::shared_ptr<SlotBase>& slot) {
-    if (!slot->connected) return;
-    slot->connected = false;
-    if (emit_depth > 0) {
-      needs_compaction = true;
+  static constexpr uint64_t kFirstSlotId = 1;
+
+  CoreBase(const CoreBase&) = delete;
+  CoreBase& operator=(const CoreBase&) = delete;
+
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // Drops a reference; the last one deletes the Core.
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // False once the Signal is destroyed.
+  bool alive() const { return alive_; }
+  bool emitting() const { return emit_depth_ > 0; }
+
+  // Marks slot `id` disconnected and drops it, at once when no Emit is running, else after the
+  // outermost Emit. The callable is released only after the list is consistent again, so a
+  // callable whose destructor reaches this Signal sees a valid list.
+  void Disconnect(uint64_t id) {
+    if (id == kFirstSlotId) {
+      if (!first_connected_) return;
+      first_connected_ = false;
+      if (emitting()) {
+        needs_compaction_ = true;
+        return;
+      }
+      ReleaseFirstCallable();
       return;
     }
-    std::shared_ptr<SlotBase> doomed;
+    if (extras_ == nullptr) return;
+    std::vector<std::unique_ptr<ExtraSlotBase>>& slots = extras_->slots;
     for (auto it = slots.begin(); it != slots.end(); ++it) {
-      if (*it == slot) {
-        doomed = std::move(*it);
-        slots.erase(it);
-        break;
+      if ((*it)->id != id) continue;
+      if (!(*it)->connected) return;
+      (*it)->connected = false;
+      if (emitting()) {
+        needs_compaction_ = true;
+        return;
       }
-    }
-  }  // `doomed` released here, after the erase.
+      std::unique_ptr<ExtraSlotBase> doomed = std::move(*it);
+      slots.erase(it);
+      return;
+    }  // `doomed` released here, after the erase.
+  }
 
   // Disconnects every slot (see Disconnect).
   void DisconnectAll() {
-    for (const auto& slot : slots) slot->connected = false;
-    if (emit_depth > 0) {
-      needs_compaction = !slots.empty();
+    const bool had_slots = first_connected_ || (extras_ != nullptr && !extras_->slots.empty());
+    first_connected_ = false;
+    if (extras_ != nullptr) {
+      for (const auto& slot : extras_->slots) slot->connected = false;
+    }
+    if (emitting()) {
+      if (had_slots) needs_compaction_ = true;
       return;
     }
-    std::vector<std::shared_ptr<SlotBase>> doomed;
-    doomed.swap(slots);
-  }  // `doomed` released here, after `slots` became empty.
+    Compact();
+  }
 
-  // Drops the disconnected entries. Called when no Emit is running.
-  void Compact() {
-    needs_compaction = false;
-    std::vector<std::shared_ptr<SlotBase>> old;
-    old.swap(slots);
-    for (auto& slot : old) {
-      if (slot->connected) slots.push_back(std::move(slot));
+  // True while slot `id` is connected and the Signal alive.
+  bool IsConnected(uint64_t id) const {
+    if (!alive_) return false;
+    if (id == kFirstSlotId) return first_connected_;
+    if (extras_ == nullptr) return false;
+    for (const auto& slot : extras_->slots) {
+      if (slot->id == id) return slot->connected;
     }
-  }  // Disconnected entries (still in `old`) released here, after `slots` is rebuilt.
+    return false;
+  }
 
   size_t ConnectedCount() const {
-    size_t n = 0;
-    for (const auto& slot : slots) n += slot->connected ? 1 : 0;
+    size_t n = first_connected_ ? 1 : 0;
+    if (extras_ != nullptr) {
+      for (const auto& slot : extras_->slots) n += slot->connected ? 1 : 0;
+    }
     return n;
   }
 
   // Debug builds: aborts unless called on the Signal's thread (see the file comment).
   void CheckThread([[maybe_unused]] const char* caller) const {
-    LOCALSOCKET_DCHECK_ON_BOUND_THREAD(thread_binding, caller);
+    LOCALSOCKET_DCHECK_ON_BOUND_THREAD(thread_binding_, caller);
   }
   // Debug builds: as CheckThread, but a Signal that follows no owner binds to the calling
   // thread on the first call.
   void BindOrCheckThread([[maybe_unused]] const char* caller) {
 #if LOCALSOCKET_DCHECK_IS_ON
-    if (thread_binding->follows_another()) {
-      thread_binding->Check(caller);
+    if (thread_binding_->follows_another()) {
+      thread_binding_->Check(caller);
     } else {
-      thread_binding->BindToCurrentThread(caller);
+      thread_binding_->BindToCurrentThread(caller);
     }
 #endif
   }
+#if LOCALSOCKET_DCHECK_IS_ON
+  void FollowThreadBinding(std::shared_ptr<const eventloop::internal::ThreadBinding> owner) {
+    thread_binding_->Follow(std::move(owner));
+  }
+#endif
 
-  std::vector<std::shared_ptr<SlotBase>> slots;  // connection order
-  int emit_depth = 0;                            // number of Emits running
-  bool needs_compaction = false;                 // a slot was disconnected while an Emit ran
-  bool alive = true;                             // false once the Signal is destroyed
-  LOCALSOCKET_THREAD_BINDING(thread_binding, "Signal");
+ protected:
+  template <typename... Args>
+  friend class ::ipc::Signal;
+
+  CoreBase()
+      : emit_depth_(0),
+        alive_(true),
+        needs_compaction_(false),
+        first_connected_(false),
+        first_used_(false) {}
+  virtual ~CoreBase() = default;
+  // Destroys the first slot's callable (after moving it out of the Core).
+  virtual void ReleaseFirstCallable() = 0;
+
+  // The Signal is destroyed: disconnects everything and drops its reference, or leaves both
+  // to the outermost running Emit.
+  void OwnerGone() {
+    alive_ = false;
+    DisconnectAll();
+    if (!emitting()) Unref();
+  }
+
+  void BeginEmit() { ++emit_depth_; }
+  // After the outermost Emit: drops the slots disconnected meanwhile, or the Signal's
+  // reference if a slot destroyed it.
+  void EndEmit() {
+    if (--emit_depth_ > 0) return;
+    if (needs_compaction_) Compact();
+    if (!alive_) Unref();
+  }
+
+  // Drops the disconnected slots. Called when no Emit is running. The callables are released
+  // after the list is rebuilt, so one whose destructor reaches this Signal sees a valid list.
+  void Compact() {
+    needs_compaction_ = false;
+    std::vector<std::unique_ptr<ExtraSlotBase>> doomed;
+    if (extras_ != nullptr) {
+      doomed.swap(extras_->slots);
+      for (auto& slot : doomed) {
+        if (slot->connected) extras_->slots.push_back(std::move(slot));
+      }
+    }
+    if (!first_connected_) ReleaseFirstCallable();
+  }  // Disconnected extra slots (left in `doomed`) released here.
+
+  // References: the Signal's (until it is gone and no Emit runs) and one per Connection.
+  std::atomic<uint32_t> refs_{1};
+  // Bit-fields, so that a Core with its first slot fits a 64-byte heap block.
+  uint32_t emit_depth_ : 28;       // number of Emits running (the stack ends far sooner)
+  uint32_t alive_ : 1;             // false once the Signal is destroyed
+  uint32_t needs_compaction_ : 1;  // a slot was disconnected while an Emit ran
+  uint32_t first_connected_ : 1;   // the inline first slot is connected
+  uint32_t first_used_ : 1;        // the inline first slot was ever connected
+  std::unique_ptr<ExtraSlots> extras_;
+  LOCALSOCKET_THREAD_BINDING(thread_binding_, "Signal");
+};
+
+template <typename... Args>
+class Core final : public CoreBase {
+ public:
+  Core() = default;
+
+  std::function<void(Args...)> first_fn;  // empty unless the first slot is connected
+
+ private:
+  ~Core() override = default;
+  void ReleaseFirstCallable() override {
+    std::function<void(Args...)> doomed = std::move(first_fn);
+    first_fn = nullptr;
+  }  // `doomed` released here, with the list consistent.
 };
 
 }  // namespace signal_internal
@@ -141,49 +258,65 @@ class SignalCore {
 // A handle to one slot's connection to a Signal. Copyable: copies share the same connection,
 // so Disconnect through any copy disconnects it for all. Destroying a Connection does not
 // disconnect. A Connection may outlive its Signal: it then reports connected() false and
-// Disconnect() does nothing. Holds only weak references: it never keeps the Signal or the slot
-// callable alive. Same thread as the Signal (see the file comment).
+// Disconnect() does nothing. It never keeps the slot callable alive; it keeps only the
+// Signal's small bookkeeping block allocated. Same thread as the Signal (see the file
+// comment), except that copying and destroying a Connection are safe on any thread.
 class Connection {
  public:
   // Not connected to anything.
   Connection() = default;
+  Connection(const Connection& other) : core_(other.core_), slot_id_(other.slot_id_) {
+    if (core_ != nullptr) core_->Ref();
+  }
+  Connection(Connection&& other) noexcept
+      : core_(std::exchange(other.core_, nullptr)), slot_id_(other.slot_id_) {}
+  Connection& operator=(Connection other) noexcept {
+    std::swap(core_, other.core_);
+    std::swap(slot_id_, other.slot_id_);
+    return *this;
+  }
+  ~Connection() {
+    if (core_ != nullptr) core_->Unref();
+  }
 
   // Disconnects the slot: it is never called again, not even later in an Emit that is running
   // (see the file comment). A no-op when already disconnected or when the Signal is gone.
   void Disconnect() {
-    std::shared_ptr<signal_internal::SignalCore> core = core_.lock();
-    if (core && core->alive) core->CheckThread("Connection::Disconnect");
-    std::shared_ptr<signal_internal::SlotBase> slot = slot_.lock();
-    core_.reset();
-    slot_.reset();
-    if (core && slot) core->Disconnect(slot);
+    signal_internal::CoreBase* core = std::exchange(core_, nullptr);
+    if (core == nullptr) return;
+    if (core->alive()) {
+      core->CheckThread("Connection::Disconnect");
+      core->Disconnect(slot_id_);
+    }
+    core->Unref();  // After the release of the callable, which may reach this Signal.
   }
 
   // True while the slot is connected: false for a default-constructed Connection, once
   // disconnected (through any copy, or by DisconnectAll) and once the Signal is destroyed.
   bool connected() const {
-    std::shared_ptr<signal_internal::SignalCore> core = core_.lock();
-    if (core && core->alive) core->CheckThread("Connection::connected");
-    std::shared_ptr<signal_internal::SlotBase> slot = slot_.lock();
-    return core && core->alive && slot && slot->connected;
+    if (core_ == nullptr) return false;
+    if (core_->alive()) core_->CheckThread("Connection::connected");
+    return core_->IsConnected(slot_id_);
   }
 
  private:
   template <typename... Args>
   friend class Signal;
 
-  Connection(std::weak_ptr<signal_internal::SignalCore> core,
-             std::weak_ptr<signal_internal::SlotBase> slot)
-      : core_(std::move(core)), slot_(std::move(slot)) {}
+  // Takes a new reference to `core`.
+  Connection(signal_internal::CoreBase* core, uint64_t slot_id) : core_(core), slot_id_(slot_id) {
+    core_->Ref();
+  }
 
-  std::weak_ptr<signal_internal::SignalCore> core_;
-  std::weak_ptr<signal_internal::SlotBase> slot_;
+  signal_internal::CoreBase* core_ = nullptr;
+  uint64_t slot_id_ = 0;
 };
 
 // A list of slots called by Emit(args...) in connection order. Neither copyable nor movable
 // (Connections refer to it). Destroying it disconnects every slot and releases the slot
-// callables (immediately, or after the running Emit's current slot returns). Single-threaded:
-// see the file comment.
+// callables (immediately, or after the running Emit's current slot returns). Costs one pointer
+// until the first Connect, then one allocation holding the first slot; later slots allocate
+// one each. Single-threaded: see the file comment.
 template <typename... Args>
 class Signal {
  public:
@@ -191,23 +324,30 @@ class Signal {
   Signal(const Signal&) = delete;
   Signal& operator=(const Signal&) = delete;
   ~Signal() {
-    if (!core_) return;
-    core_->alive = false;
-    // Disconnects all; when an Emit is running it holds `core_` and stops after the current
-    // slot, since `alive` is false.
-    core_->DisconnectAll();
+    // Disconnects all; when an Emit is running it stops after the current slot, since the
+    // Core is no longer alive, and the outermost Emit drops the Signal's reference.
+    if (core_ != nullptr) core_->OwnerGone();
   }
 
   // Appends `slot` to the list; it runs from the next Emit on. An empty std::function is not
   // connected (the returned Connection is not connected). The callable is destroyed when the
   // slot is disconnected (after it returns, if it is running) or the Signal is destroyed.
   Connection Connect(std::function<void(Args...)> slot) {
-    const std::shared_ptr<signal_internal::SignalCore>& core = Core();
+    CoreType* core = Core();
     core->CheckThread("Signal::Connect");
     if (!slot) return Connection();
-    auto entry = std::make_shared<signal_internal::Slot<Args...>>(std::move(slot));
-    core->slots.push_back(entry);
-    return Connection(core, entry);
+    // The inline first slot takes only the first connection: a slot id is never reused.
+    if (!core->first_used_) {
+      core->first_used_ = true;
+      core->first_connected_ = true;
+      core->first_fn = std::move(slot);
+      return Connection(core, signal_internal::CoreBase::kFirstSlotId);
+    }
+    if (core->extras_ == nullptr) core->extras_ = std::make_unique<signal_internal::ExtraSlots>();
+    const uint64_t id = core->extras_->next_id++;
+    core->extras_->slots.push_back(
+        std::make_unique<signal_internal::ExtraSlot<Args...>>(id, std::move(slot)));
+    return Connection(core, id);
   }
 
   // Calls every slot connected when the call starts, in connection order, each with `args...`
@@ -216,33 +356,35 @@ class Signal {
   // the Signal.
   void Emit(Args... args) {
     if (Unused()) return;
-    // The strong reference keeps the list valid even if a slot destroys the Signal.
-    std::shared_ptr<signal_internal::SignalCore> core = Core();
+    // The Core outlives this call even if a slot destroys the Signal (see EmitScope).
+    CoreType* core = Core();
     core->BindOrCheckThread("Signal::Emit");
-    EmitScope scope(core.get());
-    // Entries are only appended while an Emit runs, so indices stay valid; entries appended
-    // during this Emit are beyond `count`.
-    const size_t count = core->slots.size();
-    for (size_t i = 0; i < count && core->alive; ++i) {
-      // A copy, so the callable outlives its own Disconnect while running.
-      std::shared_ptr<signal_internal::SlotBase> slot = core->slots[i];
-      if (!slot->connected) continue;
-      static_cast<signal_internal::Slot<Args...>&>(*slot).fn(args...);
+    EmitScope scope(core);
+    // Disconnected slots are only marked while an Emit runs and extra slots are only appended,
+    // so the callables stay in place and slots appended during this Emit lie beyond `count`.
+    const size_t count = core->extras_ == nullptr ? 0 : core->extras_->slots.size();
+    if (core->first_connected_) core->first_fn(args...);
+    for (size_t i = 0; i < count && core->alive_; ++i) {
+      signal_internal::ExtraSlotBase& slot = *core->extras_->slots[i];
+      if (!slot.connected) continue;
+      static_cast<signal_internal::ExtraSlot<Args...>&>(slot).fn(args...);
     }
   }
 
   // Disconnects every slot, as Connection::Disconnect on each.
   void DisconnectAll() {
     if (Unused()) return;
-    Core()->CheckThread("Signal::DisconnectAll");
-    core_->DisconnectAll();
+    CoreType* core = Core();
+    core->CheckThread("Signal::DisconnectAll");
+    core->DisconnectAll();
   }
 
   // Number of slots currently connected (disconnected slots not yet removed do not count).
   size_t slot_count() const {
     if (Unused()) return 0;
-    Core()->CheckThread("Signal::slot_count");
-    return core_->ConnectedCount();
+    CoreType* core = Core();
+    core->CheckThread("Signal::slot_count");
+    return core->ConnectedCount();
   }
 
 #if LOCALSOCKET_DCHECK_IS_ON
@@ -252,16 +394,18 @@ class Signal {
   // before the Signal is used, normally in the owner's constructor; not thread-safe. nullptr
   // makes the Signal free-standing again.
   void FollowThreadBinding(std::shared_ptr<const eventloop::internal::ThreadBinding> owner) {
-    Core()->thread_binding->Follow(std::move(owner));
+    Core()->FollowThreadBinding(std::move(owner));
   }
 #endif
 
  private:
+  using CoreType = signal_internal::Core<Args...>;
+
   // The slot list and its bookkeeping, created at the first Connect: a Signal nobody
   // connects to costs one null pointer. Debug builds create it whenever it is used, so that
   // the thread checks always run.
-  const std::shared_ptr<signal_internal::SignalCore>& Core() const {
-    if (!core_) core_ = std::make_shared<signal_internal::SignalCore>();
+  CoreType* Core() const {
+    if (core_ == nullptr) core_ = new CoreType();
     return core_;
   }
   // True when nothing was ever connected, so there is nothing to do (release builds only).
@@ -269,25 +413,24 @@ class Signal {
 #if LOCALSOCKET_DCHECK_IS_ON
     return false;
 #else
-    return !core_;
+    return core_ == nullptr;
 #endif
   }
 
-  // Counts running Emits; the outermost one removes the slots disconnected meanwhile.
+  // Counts running Emits; the outermost one removes the slots disconnected meanwhile and, if
+  // a slot destroyed the Signal, drops the Signal's reference to the Core.
   class EmitScope {
    public:
-    explicit EmitScope(signal_internal::SignalCore* core) : core_(core) { ++core_->emit_depth; }
+    explicit EmitScope(CoreType* core) : core_(core) { core_->BeginEmit(); }
     EmitScope(const EmitScope&) = delete;
     EmitScope& operator=(const EmitScope&) = delete;
-    ~EmitScope() {
-      if (--core_->emit_depth == 0 && core_->needs_compaction) core_->Compact();
-    }
+    ~EmitScope() { core_->EndEmit(); }
 
    private:
-    signal_internal::SignalCore* core_;
+    CoreType* core_;
   };
 
-  mutable std::shared_ptr<signal_internal::SignalCore> core_;
+  mutable CoreType* core_ = nullptr;
 };
 
 #if LOCALSOCKET_DCHECK_IS_ON

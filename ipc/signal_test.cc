@@ -165,6 +165,70 @@ TEST(SignalTest, ConnectionOutlivesTheSignal) {
   EXPECT_FALSE(copy.connected());
 }
 
+TEST(SignalTest, AMovedConnectionKeepsTheSlotAndTheSourceIsEmpty) {
+  Signal<> sig;
+  int calls = 0;
+  Connection source = sig.Connect([&] { ++calls; });
+  Connection target = std::move(source);
+  EXPECT_FALSE(source.connected());  // NOLINT(bugprone-use-after-move): moved-from is empty.
+  source.Disconnect();               // NOLINT(bugprone-use-after-move): a no-op.
+  EXPECT_TRUE(target.connected());
+  sig.Emit();
+  EXPECT_EQ(calls, 1);
+  target = target;  // Self-assignment keeps the connection.
+  EXPECT_TRUE(target.connected());
+  target.Disconnect();
+  sig.Emit();
+  EXPECT_EQ(calls, 1);
+}
+
+// A slot's identity is never reused: a handle to a disconnected slot cannot reach a slot
+// connected later, whatever the position the new slot takes.
+TEST(SignalTest, AHandleToADisconnectedSlotNeverReachesALaterOne) {
+  Signal<> sig;
+  std::vector<std::string> calls;
+  Connection first = sig.Connect([&] { calls.push_back("first"); });
+  Connection stale_first = first;
+  first.Disconnect();
+  Connection second = sig.Connect([&] { calls.push_back("second"); });
+  Connection stale_second = second;
+  second.Disconnect();
+  Connection third = sig.Connect([&] { calls.push_back("third"); });
+  stale_first.Disconnect();
+  stale_second.Disconnect();
+  EXPECT_FALSE(stale_first.connected());
+  EXPECT_FALSE(stale_second.connected());
+  EXPECT_TRUE(third.connected());
+  EXPECT_EQ(sig.slot_count(), 1u);
+  sig.Emit();
+  EXPECT_THAT(calls, ElementsAre("third"));
+}
+
+TEST(SignalTest, SlotsConnectedAfterTheFirstIsGoneKeepConnectionOrder) {
+  Signal<int> sig;
+  std::vector<int> calls;
+  Connection first = sig.Connect([&](int v) { calls.push_back(v); });
+  sig.Connect([&](int v) { calls.push_back(10 + v); });
+  first.Disconnect();
+  sig.Connect([&](int v) { calls.push_back(20 + v); });
+  sig.Emit(1);
+  EXPECT_THAT(calls, ElementsAre(11, 21));
+}
+
+// A Connection keeps only the Signal's bookkeeping: the last handle, destroyed long after the
+// Signal, frees it (the sanitizer builds check that nothing leaks or is freed twice).
+TEST(SignalTest, TheLastConnectionOfADestroyedSignalFreesItsBookkeeping) {
+  std::vector<Connection> handles;
+  {
+    Signal<> sig;
+    handles.push_back(sig.Connect([] {}));
+    handles.push_back(sig.Connect([] {}));
+    handles.push_back(handles[0]);
+  }
+  for (const Connection& c : handles) EXPECT_FALSE(c.connected());
+  handles.clear();
+}
+
 TEST(SignalTest, SlotDisconnectingItselfRunsToTheEndAndNeverAgain) {
   Signal<> sig;
   std::vector<std::string> calls;

@@ -220,6 +220,9 @@ class LocalServer : public LocalServerTypes {
   bool HasPendingConnections() const;
   // Dequeues the oldest pending socket (nullptr when none). The caller owns it; it may outlive
   // the server. Resumes accepting when the queue drops below max_pending_connections().
+  // Pending sockets are live on the loop: data that arrives meanwhile is buffered, and a peer
+  // that closed or reset before the socket was taken shows as a socket already in
+  // kUnconnected (with its buffered data still readable), never as a missing one.
   std::unique_ptr<LocalSocket> NextPendingConnection();
   // Blocks (without running the loop) until one connection is accepted or `msecs` (measured on
   // the loop's clock; -1 = forever) pass. Accepts one connection even when the queue is full,

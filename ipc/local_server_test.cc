@@ -742,6 +742,23 @@ TEST_F(LocalServerTest, MaxPendingConnectionsWithRealClients) {
   for (int fd : clients) ::close(fd);
 }
 
+TEST_F(LocalServerTest, APendingSocketWhosePeerLeftKeepsItsDataUntilTaken) {
+  LocalServer server(loop_);
+  ASSERT_TRUE(server.Listen("left"));
+  const int client = RawConnect(Path("left"));
+  ASSERT_GE(client, 0);
+  ASSERT_EQ(::write(client, "hello", 5), 5);
+  ::close(client);
+  ASSERT_TRUE(RunUntil(
+      loop_, [&] { return server.HasPendingConnections(); }, milliseconds(10000)));
+  loop_.RunUntilIdle();  // The pending socket reads the data and the end of the stream.
+  std::unique_ptr<LocalSocket> taken = server.NextPendingConnection();
+  ASSERT_NE(taken, nullptr);
+  EXPECT_EQ(taken->state(), State::kUnconnected);
+  EXPECT_EQ(taken->error(), Error::kPeerClosed);
+  EXPECT_EQ(taken->ReadAll(), "hello");
+}
+
 // The real system calls, except that the next accept4 (after Arm()) runs with the
 // RLIMIT_NOFILE soft limit lowered to the lowest free fd number, so the kernel fails it with a
 // real EMFILE. The limit is restored right after that one call: nothing else in the process

@@ -35,6 +35,7 @@
 #ifndef LOCALSOCKET_IPC_SIGNAL_H_
 #define LOCALSOCKET_IPC_SIGNAL_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -113,19 +114,17 @@ class CoreBase {
     }
     if (extras_ == nullptr) return;
     std::vector<std::unique_ptr<ExtraSlotBase>>& slots = extras_->slots;
-    for (auto it = slots.begin(); it != slots.end(); ++it) {
-      if ((*it)->id != id) continue;
-      if (!(*it)->connected) return;
-      (*it)->connected = false;
-      if (emitting()) {
-        needs_compaction_ = true;
-        return;
-      }
-      std::unique_ptr<ExtraSlotBase> doomed = std::move(*it);
-      slots.erase(it);
+    const auto it =
+        std::find_if(slots.begin(), slots.end(), [id](const auto& slot) { return slot->id == id; });
+    if (it == slots.end() || !(*it)->connected) return;
+    (*it)->connected = false;
+    if (emitting()) {
+      needs_compaction_ = true;
       return;
-    }  // `doomed` released here, after the erase.
-  }
+    }
+    const std::unique_ptr<ExtraSlotBase> doomed = std::move(*it);
+    slots.erase(it);
+  }  // `doomed` released here, after the erase.
 
   // Disconnects every slot (see Disconnect).
   void DisconnectAll() {
@@ -146,10 +145,10 @@ class CoreBase {
     if (!alive_) return false;
     if (id == kFirstSlotId) return first_connected_;
     if (extras_ == nullptr) return false;
-    for (const auto& slot : extras_->slots) {
-      if (slot->id == id) return slot->connected;
-    }
-    return false;
+    const auto& slots = extras_->slots;
+    const auto it =
+        std::find_if(slots.begin(), slots.end(), [id](const auto& slot) { return slot->id == id; });
+    return it != slots.end() && (*it)->connected;
   }
 
   size_t ConnectedCount() const {

@@ -90,8 +90,7 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   eventloop::EventLoop& loop_;
   OsCalls& os_;
   const internal::LoopLink loop_link_;
-  internal::LifeFlag life_;
-  internal::SignalSequencer sequencer_{life_};
+  internal::SignalSequencer sequencer_;  // Also the socket's life flag.
   internal::ConnectionMachine connection_;
   std::unique_ptr<internal::Connector> connector_;  // Built by the first ConnectToServer.
   internal::StreamChannel channel_;

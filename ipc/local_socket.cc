@@ -92,7 +92,7 @@ int LocalSocket::socket_descriptor() const {
 std::optional<PeerCredentials> LocalSocket::peer_credentials() const {
   CHECK_THREAD("LocalSocket::peer_credentials");
   if (!IsValid()) return std::nullopt;
-  return internal::PeerCredentialsOf(impl_->os_, impl_->channel_.fd());
+  return internal::PeerCredentialsOf(impl_->os(), impl_->channel_.fd());
 }
 
 LocalSocket::State LocalSocket::state() const {

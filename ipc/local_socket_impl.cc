@@ -27,7 +27,6 @@ bool IsValidOpenMode(uint32_t mode) {
 LocalSocket::Impl::Impl(LocalSocket& owner, eventloop::EventLoop& loop, OsCalls& os)
     : owner_(owner),
       loop_(loop),
-      os_(os),
       loop_link_(loop),
       channel_(os),
       flush_task_(
@@ -75,7 +74,7 @@ void LocalSocket::Impl::ConnectToServer(uint32_t open_mode) {
   Feed(ConnectionEvent::kConnectRequested);  // kConnecting.
   if (!guard.Continues()) return;
   // Accepted and adopted sockets never connect: their connector is never built.
-  if (!connector_) connector_ = std::make_unique<internal::Connector>(loop_, os_, *this);
+  if (!connector_) connector_ = std::make_unique<internal::Connector>(loop_, os(), *this);
   connector_->Start(server_name_.get(), (options_ & kAbstractNamespace) != 0, connect_timeout_ms_);
 }
 
@@ -131,19 +130,19 @@ bool LocalSocket::Impl::SetSocketDescriptor(int fd, State state, uint32_t open_m
     SetError(Error::kUnsupportedSocketOperation, FormatError(kCall, cause, err));
     return false;
   };
-  if (const internal::FdRejection rejection = internal::CheckUnixStreamSocket(os_, fd)) {
+  if (const internal::FdRejection rejection = internal::CheckUnixStreamSocket(os(), fd)) {
     return unsupported(rejection.cause, rejection.err);
   }
   sockaddr_un peer{};
   socklen_t peer_length = sizeof(peer);
-  if (const SysResult r = os_.GetPeerName(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+  if (const SysResult r = os().GetPeerName(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length);
       r.rc < 0) {
     return unsupported("not a connected socket", r.err);
   }
-  const SysResult flags = os_.Fcntl(fd, F_GETFL, 0);
+  const SysResult flags = os().Fcntl(fd, F_GETFL, 0);
   if (flags.rc < 0) return unsupported("cannot read the descriptor flags", flags.err);
   if ((flags.rc & O_NONBLOCK) == 0) {
-    if (const SysResult r = os_.Fcntl(fd, F_SETFL, static_cast<int>(flags.rc) | O_NONBLOCK);
+    if (const SysResult r = os().Fcntl(fd, F_SETFL, static_cast<int>(flags.rc) | O_NONBLOCK);
         r.rc < 0) {
       return unsupported("cannot make the descriptor non-blocking", r.err);
     }
@@ -160,7 +159,7 @@ bool LocalSocket::Impl::SetSocketDescriptor(int fd, State state, uint32_t open_m
 void LocalSocket::Impl::AdoptAccepted(int fd, const internal::SharedName& server_name,
                                       const internal::SharedName& full_name, uint32_t options) {
   if (Inert()) {
-    internal::OsFd unused(os_, fd);  // Closed: nobody else owns it.
+    internal::OsFd unused(os(), fd);  // Closed: nobody else owns it.
     return;
   }
   Adopt(fd, kReadWrite, server_name, full_name, options);
@@ -176,7 +175,7 @@ void LocalSocket::Impl::Adopt(int fd, uint32_t open_mode, internal::SharedName s
   server_name_ = std::move(server_name);
   full_server_name_ = std::move(full_name);
   options_ = options;
-  channel_.Open(internal::OsFd(os_, fd));
+  channel_.Open(internal::OsFd(os(), fd));
   open_mode_ = open_mode;
   sequencer_.ConnectionMade();
   connection_.Feed(ConnectionEvent::kDescriptorAdopted);  // No signal: as Qt.

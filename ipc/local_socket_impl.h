@@ -85,25 +85,28 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   void ConnectionLost(ConnectionEvent event, Error error, const std::string& error_string,
                       bool report = true);
 
-  // Settings and per-connection data, also read by the public accessors.
+  // The system calls the socket makes (the channel's).
+  OsCalls& os() const { return channel_.os(); }
+
+  // Settings and per-connection data, also read by the public accessors. The small fields are
+  // grouped to keep the object small (one is made per connection).
   LocalSocket& owner_;
   eventloop::EventLoop& loop_;
-  OsCalls& os_;
   const internal::LoopLink loop_link_;
-  internal::SignalSequencer sequencer_;  // Also the socket's life flag.
-  internal::ConnectionMachine connection_;
+  internal::SignalSequencer sequencer_;             // Also the socket's life flag.
   std::unique_ptr<internal::Connector> connector_;  // Built by the first ConnectToServer.
   internal::StreamChannel channel_;
 
   internal::SharedName server_name_;
+  internal::SharedName full_server_name_;
+  std::string error_string_;
+  uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
+  internal::ConnectionMachine connection_;
+  Error error_ = Error::kNone;
   uint32_t options_ = kNoOptions;
   int connect_timeout_ms_ = 30000;
-  Error error_ = Error::kNone;
-  std::string error_string_;
-  internal::SharedName full_server_name_;
   uint32_t open_mode_ = kNotOpen;
   uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
-  uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
   // The connection failed (ConnectionLost): its write buffer is dropped and Write refuses more,
   // also from the slots of the failure sequence. Cleared for each new connection.
   bool connection_lost_ = false;

@@ -55,14 +55,14 @@ int64_t LocalSocket::Impl::WriteWithFds(std::string_view data, const std::vector
   std::vector<internal::OsFd> copies;
   copies.reserve(fds.size());
   for (const int fd : fds) {
-    const SysResult copy = os_.Fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    const SysResult copy = os().Fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (copy.rc < 0) {
       SetError(
           Error::kOperation,
           FormatError(kCall, "cannot duplicate file descriptor " + std::to_string(fd), copy.err));
       return -1;  // The copies made so far are closed.
     }
-    copies.emplace_back(os_, static_cast<int>(copy.rc));
+    copies.emplace_back(os(), static_cast<int>(copy.rc));
   }
   const size_t accepted = channel_.AppendWithFds(data, std::move(copies));
   if (accepted > 0) ScheduleFlush();

@@ -105,7 +105,7 @@ LocalSocket::Error LocalSocket::error() const {
 }
 const std::string& LocalSocket::error_string() const {
   CHECK_THREAD("LocalSocket::error_string");
-  return impl_->error_string_;
+  return impl_->error_string();
 }
 bool LocalSocket::IsValid() const {
   CHECK_THREAD("LocalSocket::IsValid");

@@ -68,8 +68,7 @@ void LocalSocket::Impl::ConnectToServer(uint32_t open_mode) {
   ResetConnectionData();
   open_mode_ = kNotOpen;  // The device opens when the connection is made.
   requested_open_mode_ = open_mode;
-  error_ = Error::kNone;
-  error_string_.clear();
+  ClearError();
   const Guard guard = sequencer_.Take();
   Feed(ConnectionEvent::kConnectRequested);  // kConnecting.
   if (!guard.Continues()) return;
@@ -85,8 +84,7 @@ void LocalSocket::Impl::OnConnected() {
   sequencer_.ConnectionMade();
   // A successful connect leaves kNone, also when an error was set while it was pending (a
   // refused ConnectToServer, a timed-out WaitForConnected).
-  error_ = Error::kNone;
-  error_string_.clear();
+  ClearError();
   const Guard guard = sequencer_.Take();
   // The watcher exists before state_changed(kConnected): IsOpen() and socket_descriptor() are
   // valid in its slots.
@@ -170,8 +168,7 @@ void LocalSocket::Impl::Adopt(int fd, uint32_t open_mode, internal::SharedName s
   sequencer_.BeginOperation();
   ++connection_id_;
   ResetConnectionData();
-  error_ = Error::kNone;
-  error_string_.clear();
+  ClearError();
   server_name_ = std::move(server_name);
   full_server_name_ = std::move(full_name);
   options_ = options;
@@ -323,7 +320,21 @@ void LocalSocket::Impl::ClearNames() {
 
 void LocalSocket::Impl::SetError(Error error, std::string error_string) {
   error_ = error;
-  error_string_ = std::move(error_string);
+  if (error_string_) {
+    *error_string_ = std::move(error_string);
+  } else if (!error_string.empty()) {
+    error_string_ = std::make_unique<std::string>(std::move(error_string));
+  }
+}
+
+void LocalSocket::Impl::ClearError() {
+  error_ = Error::kNone;
+  if (error_string_) error_string_->clear();
+}
+
+const std::string& LocalSocket::Impl::error_string() const {
+  static const auto* const empty = new std::string();
+  return error_string_ ? *error_string_ : *empty;
 }
 
 void LocalSocket::Impl::EmitError(Error error, std::string error_string) {

@@ -70,6 +70,11 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // True once the loop is gone: the socket is inert (its methods do nothing).
   bool Inert() const { return loop_link_.LoopGone(); }
   void SetError(Error error, std::string error_string);
+  // error_ = kNone and an empty error string.
+  void ClearError();
+  // The error's text (empty for none). A reference to a text that was set stays valid, and
+  // follows later changes, as long as the socket lives.
+  const std::string& error_string() const;
   // Server side: see LocalSocket::AdoptAccepted.
   void AdoptAccepted(int fd, const internal::SharedName& server_name,
                      const internal::SharedName& full_name, uint32_t options);
@@ -99,7 +104,9 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
 
   internal::SharedName server_name_;
   internal::SharedName full_server_name_;
-  std::string error_string_;
+  // Made by the first error that has a text (most connections never have one); cleared, not
+  // freed, afterwards.
+  std::unique_ptr<std::string> error_string_;
   uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
   internal::ConnectionMachine connection_;
   Error error_ = Error::kNone;

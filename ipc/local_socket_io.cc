@@ -272,10 +272,10 @@ void LocalSocket::Impl::OnSendFailed(int err, ApiCall call) {
   if (error == Error::kPeerClosed && channel_.AtEof()) {
     // Draining after the peer's EOF: the rest cannot be delivered. Its close was reported,
     // unless a slot interrupted that report (then this failure is reported).
-    ConnectionLost(
-        ConnectionEvent::kIoError, error,
-        peer_closed_reported_ ? error_string_ : FormatError(call, internal::ErrorCause(error), err),
-        /*report=*/!peer_closed_reported_);
+    ConnectionLost(ConnectionEvent::kIoError, error,
+                   peer_closed_reported_ ? error_string()
+                                         : FormatError(call, internal::ErrorCause(error), err),
+                   /*report=*/!peer_closed_reported_);
     return;
   }
   if (error == Error::kPeerClosed) {

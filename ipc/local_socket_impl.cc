@@ -25,12 +25,7 @@ bool IsValidOpenMode(uint32_t mode) {
 }  // namespace
 
 LocalSocket::Impl::Impl(LocalSocket& owner, eventloop::EventLoop& loop, OsCalls& os)
-    : owner_(owner),
-      loop_(loop),
-      loop_link_(loop),
-      channel_(os),
-      flush_task_(
-          loop.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); })) {
+    : owner_(owner), loop_(loop), loop_link_(loop), channel_(os) {
   LOCALSOCKET_FOLLOW_THREAD_BINDING(thread_binding_, loop.thread_binding());
   LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(thread_binding_, owner.connected, owner.disconnected,
                                             owner.error_occurred, owner.state_changed,
@@ -295,7 +290,7 @@ void LocalSocket::Impl::CancelConnecting(ConnectionEvent event) {
 
 void LocalSocket::Impl::CloseDescriptor() {
   watcher_.reset();  // Before the fd is closed.
-  flush_task_->Cancel();
+  if (flush_task_) flush_task_->Cancel();
   if (connector_) connector_->Cancel();
   channel_.CloseFd();
 }

@@ -176,7 +176,7 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   bool DiscardsInput() const { return (open_mode_ & kReadOnly) == 0; }
 
   std::unique_ptr<eventloop::FdWatcher> watcher_;
-  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;
+  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;  // Made by the first flush.
 };
 
 }  // namespace ipc

@@ -165,7 +165,13 @@ void LocalSocket::Impl::AfterRead() {
 
 void LocalSocket::Impl::ScheduleFlush() {
   // While the kernel is full, writability flushes.
-  if (!channel_.WaitsForWritability()) flush_task_->Schedule();
+  if (channel_.WaitsForWritability()) return;
+  if (!flush_task_) {  // Made by the first flush: an idle connection does without.
+    if (Inert()) return;
+    flush_task_ =
+        loop_.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); });
+  }
+  flush_task_->Schedule();
 }
 
 void LocalSocket::Impl::UpdateInterest() {

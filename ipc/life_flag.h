@@ -25,12 +25,12 @@ class LifeFlag {
    public:
     explicit Watch(const LifeFlag& flag) : flag_(&flag), next_(flag.watches_) {
       if (next_ != nullptr) next_->prev_ = this;
-        // The flag never keeps the address past this watch's life: the destructor unlinks it.
-        // GCC cannot see that through a flag it does not know.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
 #endif
+      // The flag never keeps the address past this watch's life: the destructor unlinks it.
+      // GCC cannot see that through a flag it does not know.
       flag.watches_ = this;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

@@ -164,7 +164,16 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // What a disconnect or a half-close does next: with nothing left to send, finishes at once
   // (OnWriteBufferDrained); otherwise schedules the flush that will.
   void DrainWriteBuffer();
-  void ScheduleFlush();
+  // Flushes before the loop next blocks; while the kernel is full, writability flushes. Defined
+  // here to be inlined: every Write calls it.
+  void ScheduleFlush() {
+    if (channel_.WaitsForWritability()) return;
+    if (!flush_task_ && !MakeFlushTask()) return;
+    flush_task_->Schedule();
+  }
+  // Makes flush_task_ (at the first flush: an idle connection does without). False if the
+  // socket is inert.
+  bool MakeFlushTask();
   void AfterRead();
   void UpdateInterest();
   // True if Write may append; else sets kOperation for `call`.

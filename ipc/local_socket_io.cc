@@ -163,15 +163,10 @@ void LocalSocket::Impl::AfterRead() {
   if (channel_.ResumeReadingIfRoom()) UpdateInterest();
 }
 
-void LocalSocket::Impl::ScheduleFlush() {
-  // While the kernel is full, writability flushes.
-  if (channel_.WaitsForWritability()) return;
-  if (!flush_task_) {  // Made by the first flush: an idle connection does without.
-    if (Inert()) return;
-    flush_task_ =
-        loop_.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); });
-  }
-  flush_task_->Schedule();
+bool LocalSocket::Impl::MakeFlushTask() {
+  if (Inert()) return false;
+  flush_task_ = loop_.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); });
+  return true;
 }
 
 void LocalSocket::Impl::UpdateInterest() {

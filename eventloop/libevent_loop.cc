@@ -171,8 +171,8 @@ class LibeventFdWatcher final : public FdWatcher, public IntrusiveListNode<Libev
     if (io_events != kNoEvents) event_add(&event_, nullptr);
   }
 
-  // The interest, as the event's flags hold it. Read from the struct (whose size Init checked)
-  // rather than through event_get_events: this runs for every ready event.
+  // The interest, as the event's flags hold it. The hot paths (OnReady, SetEvents) read the
+  // flags from the struct, whose size Init checked, rather than call event_get_events.
   uint32_t IoEvents() const {
     const int16_t flags = event_.ev_events;
     return ((flags & EV_READ) ? kReadable : kNoEvents) |
@@ -181,10 +181,10 @@ class LibeventFdWatcher final : public FdWatcher, public IntrusiveListNode<Libev
 
   static void OnReady(int /*fd*/, int16_t what, void* arg) {
     auto* self = static_cast<LibeventFdWatcher*>(arg);
-    what &= self->event_.ev_events;  // Only what the watcher asks for now.
+    const int asked = what & self->event_.ev_events;  // Only what the watcher asks for now.
     uint32_t ready = kNoEvents;
-    if (what & EV_READ) ready |= kReadable;
-    if (what & EV_WRITE) ready |= kWritable;
+    if (asked & EV_READ) ready |= kReadable;
+    if (asked & EV_WRITE) ready |= kWritable;
     if (ready == kNoEvents) return;
     self->on_ready_.Run(ready);  // It may destroy this watcher: touch nothing after.
   }

@@ -59,6 +59,17 @@ class IntrusiveList {
     head_.prev_ = node;
   }
   // Unlinks `item` from the list of this kind it is in (it must be in one).
+  // Moves every item of `other` to the back of this list, in order; `other` ends up empty.
+  void Splice(IntrusiveList& other) {
+    if (other.empty()) return;
+    Node* first = other.head_.next_;
+    Node* last = other.head_.prev_;
+    first->prev_ = head_.prev_;
+    head_.prev_->next_ = first;
+    last->next_ = &head_;
+    head_.prev_ = last;
+    other.head_.prev_ = other.head_.next_ = &other.head_;
+  }
   static void Remove(T* item) {
     Node* node = item;
     node->prev_->next_ = node->next_;

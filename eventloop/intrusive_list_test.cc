@@ -78,6 +78,30 @@ TEST(IntrusiveListTest, DestroyingTheListUnlinksItsItems) {
   EXPECT_EQ(Drain(list), (std::vector<int>{1}));
 }
 
+TEST(IntrusiveListTest, SpliceMovesEveryItemToTheBackInOrder) {
+  Item a(1);
+  Item b(2);
+  Item c(3);
+  Item d(4);
+  List list;
+  List other;
+  list.Splice(other);  // Both empty.
+  EXPECT_TRUE(list.empty());
+  other.PushBack(&a);
+  other.PushBack(&b);
+  list.Splice(other);  // Into an empty list.
+  EXPECT_TRUE(other.empty());
+  other.PushBack(&c);
+  other.PushBack(&d);
+  list.Splice(other);  // Behind what it holds.
+  EXPECT_TRUE(other.empty());
+  list.Splice(other);  // From an empty list: nothing changes.
+  List::Remove(&c);    // The moved items unlink from their new list.
+  other.PushBack(&c);  // The emptied list takes items again.
+  EXPECT_EQ(Drain(list), (std::vector<int>{1, 2, 4}));
+  EXPECT_EQ(Drain(other), (std::vector<int>{3}));
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace eventloop

@@ -1,6 +1,7 @@
 #include "eventloop/libevent_loop.h"
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -117,65 +118,80 @@ event_base* NewEventBase() {
 
 }  // namespace
 
-// An FdWatcher backed by a persistent libevent event. Inert once its loop is gone.
+// An FdWatcher backed by a persistent libevent event, held inside the watcher (event_assign)
+// so that a watcher is one allocation. The event's flags are the interest, and its fd the
+// watched fd. Inert once its loop is gone.
 class LibeventFdWatcher final : public FdWatcher, public IntrusiveListNode<LibeventFdWatcher> {
  public:
-  LibeventFdWatcher(LibeventLoop* loop, int fd, uint32_t io_events,
-                    std::function<void(uint32_t)> on_ready)
-      : loop_(loop),
-        fd_(fd),
-        events_(io_events & (kReadable | kWritable)),
-        on_ready_(std::move(on_ready)) {
+  LibeventFdWatcher(LibeventLoop* loop, std::function<void(uint32_t)> on_ready)
+      : loop_(loop), on_ready_(std::move(on_ready)) {
     loop_->fd_watchers_.PushBack(this);
   }
   ~LibeventFdWatcher() override { Detach(); }
 
-  // Creates the libevent event. False if libevent or the kernel refused it.
-  bool Init() {
-    event_ = event_new(loop_->base_, fd_, LibeventFlags(events_), &OnReady, this);
-    if (event_ == nullptr) return false;
-    return events_ == kNoEvents || event_add(event_, nullptr) == 0;
+  // Sets up the libevent event for `fd` and `io_events` and adds it. False if libevent or the
+  // kernel refused it; the watcher is then inert.
+  bool Init(int fd, uint32_t io_events) {
+    // The event lives in this object, so the library must agree with its header on the size.
+    if (event_get_struct_event_size() != sizeof(event) ||
+        event_assign(&event_, loop_->base_, fd, LibeventFlags(io_events), &OnReady, this) != 0) {
+      IntrusiveList<LibeventFdWatcher>::Remove(this);
+      loop_ = nullptr;  // Nothing to delete: the event was never set up.
+      return false;
+    }
+    return IoEvents() == kNoEvents || event_add(&event_, nullptr) == 0;
   }
 
   void SetEvents(uint32_t io_events) override {
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("FdWatcher::SetEvents");
     io_events &= kReadable | kWritable;
-    if (io_events == events_) return;
-    events_ = io_events;
-    event_del(event_);
-    event_assign(event_, loop_->base_, fd_, LibeventFlags(events_), &OnReady, this);
-    if (events_ != kNoEvents) event_add(event_, nullptr);
+    if (LibeventFlags(io_events) != event_.ev_events) Reassign(io_events);
   }
   uint32_t events() const override {
     if (loop_ != nullptr) loop_->DcheckOnLoopThread("FdWatcher::events");
-    return events_;
+    return IoEvents();
   }
 
-  // Frees the libevent event and unregisters; afterwards the handle is inert.
+  // Deletes the libevent event and unregisters; afterwards the handle is inert.
   void Detach() {
-    if (event_ != nullptr) event_free(event_);
-    event_ = nullptr;
-    if (loop_ != nullptr) IntrusiveList<LibeventFdWatcher>::Remove(this);
+    if (loop_ == nullptr) return;
+    event_del(&event_);  // Keeps the flags: events() still reports them.
+    IntrusiveList<LibeventFdWatcher>::Remove(this);
     loop_ = nullptr;
   }
 
  private:
+  // Re-adds the event with the interest `io_events`. Out of line, so that the common call of
+  // SetEvents (no change) stays a few instructions.
+  [[gnu::noinline]] void Reassign(uint32_t io_events) {
+    const int fd = event_get_fd(&event_);
+    event_del(&event_);
+    event_assign(&event_, loop_->base_, fd, LibeventFlags(io_events), &OnReady, this);
+    if (io_events != kNoEvents) event_add(&event_, nullptr);
+  }
+
+  // The interest, as the event's flags hold it. The hot paths (OnReady, SetEvents) read the
+  // flags from the struct, whose size Init checked, rather than call event_get_events.
+  uint32_t IoEvents() const {
+    const int16_t flags = event_.ev_events;
+    return ((flags & EV_READ) ? kReadable : kNoEvents) |
+           ((flags & EV_WRITE) ? kWritable : kNoEvents);
+  }
+
   static void OnReady(int /*fd*/, int16_t what, void* arg) {
     auto* self = static_cast<LibeventFdWatcher*>(arg);
+    const int asked = what & self->event_.ev_events;  // Only what the watcher asks for now.
     uint32_t ready = kNoEvents;
-    if (what & EV_READ) ready |= kReadable;
-    if (what & EV_WRITE) ready |= kWritable;
-    ready &= self->events_;
+    if (asked & EV_READ) ready |= kReadable;
+    if (asked & EV_WRITE) ready |= kWritable;
     if (ready == kNoEvents) return;
     self->on_ready_.Run(ready);  // It may destroy this watcher: touch nothing after.
   }
 
   LibeventLoop* loop_;
-  const int fd_;
-  uint32_t events_;
-  event* event_ = nullptr;
   ReentrantCallback<uint32_t> on_ready_;
+  event event_{};
 };
 
 // A SignalWatcher backed by a libevent signal event. Inert once its loop is gone.
@@ -267,9 +283,8 @@ std::unique_ptr<FdWatcher> LibeventLoop::WatchFd(int fd, uint32_t io_events,
                                                  std::function<void(uint32_t)> on_ready) {
   DcheckOnLoopThread("EventLoop::WatchFd");
   if (base_ == nullptr || fd < 0 || !internal::IsPollableFd(fd)) return nullptr;
-  auto watcher =
-      std::make_unique<internal::LibeventFdWatcher>(this, fd, io_events, std::move(on_ready));
-  if (!watcher->Init()) return nullptr;
+  auto watcher = std::make_unique<internal::LibeventFdWatcher>(this, std::move(on_ready));
+  if (!watcher->Init(fd, io_events)) return nullptr;
   return watcher;
 }
 

@@ -133,7 +133,6 @@ class BeforeBlockingTaskImpl final
     if (loop_ == nullptr) return;
     loop_->DcheckOnLoopThread("BeforeBlockingTask::Schedule");
     if (scheduled()) return;
-    sequence_ = loop_->next_before_blocking_sequence_++;
     loop_->scheduled_before_blocking_.PushBack(this);
   }
   void Cancel() override {
@@ -145,9 +144,6 @@ class BeforeBlockingTaskImpl final
     if (loop_ != nullptr) loop_->DcheckOnLoopThread("BeforeBlockingTask::IsScheduled");
     return scheduled();
   }
-
-  // The loop's count of Schedule() calls when this one was scheduled.
-  uint64_t sequence() const { return sequence_; }
 
   // Called by the loop after it took this task out of its schedule.
   void Run() {
@@ -168,7 +164,6 @@ class BeforeBlockingTaskImpl final
 
   LoopBase* loop_;
   ReentrantCallback<> run_;
-  uint64_t sequence_ = 0;  // Set by Schedule().
 };
 
 LoopBase::LoopBase(const Clock& clock) : clock_(clock) {}
@@ -326,13 +321,14 @@ bool LoopBase::RunPostedTasks() {
 }
 
 bool LoopBase::RunBeforeBlockingTasks() {
-  // The schedule is in Schedule() order; tasks scheduled during this step (sequence >= cutoff)
-  // wait for the next iteration.
-  const uint64_t cutoff = next_before_blocking_sequence_;
+  // The schedule is in Schedule() order. This step runs the tasks scheduled before it, moved
+  // to `due`, where they stay scheduled (Cancel and destruction unlink them from there); tasks
+  // scheduled during this step go to the loop's schedule and wait for the next iteration.
+  BeforeBlockingTaskImpl::ScheduleList due;
+  due.Splice(scheduled_before_blocking_);
   bool ran = false;
-  while (!scheduled_before_blocking_.empty()) {
-    BeforeBlockingTaskImpl* task = scheduled_before_blocking_.front();
-    if (task->sequence() >= cutoff) break;
+  while (!due.empty()) {
+    BeforeBlockingTaskImpl* task = due.front();
     BeforeBlockingTaskImpl::ScheduleList::Remove(task);
     ran = true;
     task->Run();

@@ -141,7 +141,6 @@ class LoopBase : public EventLoop {
   std::vector<std::function<void()>> running_tasks_;  // The batch step 3 is running.
 
   // Before-blocking tasks: scheduling and cancelling only link and unlink.
-  uint64_t next_before_blocking_sequence_ = 0;
   IntrusiveList<BeforeBlockingTaskImpl, ScheduledTag> scheduled_before_blocking_;  // In order.
   IntrusiveList<BeforeBlockingTaskImpl> before_blocking_tasks_;  // Every live handle.
 };

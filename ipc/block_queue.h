@@ -4,8 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <utility>
 
 namespace ipc {
 namespace internal {
@@ -25,13 +23,17 @@ struct BufferBlock {
 // A ring of BufferBlocks with room for two inline, so a buffer holding one or two blocks (the
 // common case) allocates nothing for its bookkeeping. Beyond two it grows on the heap once and
 // keeps that array (24 bytes a slot) until it is destroyed, so a stream that buffers several
-// blocks at a time allocates nothing per block either. It owns the descriptors, not the block
-// memory. Not thread-safe.
+// blocks at a time allocates nothing per block either. The heap array's pointer takes the
+// place of the inline slots, which are unused from then on. It owns the descriptors, not the
+// block memory. Not thread-safe.
 class BlockQueue {
  public:
-  BlockQueue() = default;
+  BlockQueue() : inline_{} {}
   BlockQueue(const BlockQueue&) = delete;
   BlockQueue& operator=(const BlockQueue&) = delete;
+  ~BlockQueue() {
+    if (on_heap()) delete[] heap_;
+  }
 
   bool empty() const { return count_ == 0; }
   size_t size() const { return count_; }
@@ -56,20 +58,24 @@ class BlockQueue {
  private:
   static constexpr size_t kInlineCapacity = 2;  // A power of two, as every capacity.
 
-  BufferBlock* slots() { return heap_ ? heap_.get() : inline_; }
-  const BufferBlock* slots() const { return heap_ ? heap_.get() : inline_; }
+  bool on_heap() const { return capacity_ > kInlineCapacity; }
+  BufferBlock* slots() { return on_heap() ? heap_ : inline_; }
+  const BufferBlock* slots() const { return on_heap() ? heap_ : inline_; }
 
   // Doubles the capacity, moving the blocks to the front of a heap array.
   void Grow() {
-    auto grown = std::make_unique<BufferBlock[]>(size_t{capacity_} * 2);
+    auto* grown = new BufferBlock[size_t{capacity_} * 2];
     for (size_t i = 0; i < count_; ++i) grown[i] = (*this)[i];
-    heap_ = std::move(grown);
+    if (on_heap()) delete[] heap_;
+    heap_ = grown;  // Ends the inline slots' life (they were copied out above).
     capacity_ *= 2;
     head_ = 0;
   }
 
-  BufferBlock inline_[kInlineCapacity];
-  std::unique_ptr<BufferBlock[]> heap_;
+  union {
+    BufferBlock inline_[kInlineCapacity];  // While capacity_ is kInlineCapacity.
+    BufferBlock* heap_;                    // Owned, once capacity_ is larger.
+  };
   uint32_t capacity_ = kInlineCapacity;
   uint32_t head_ = 0;
   uint32_t count_ = 0;

@@ -92,7 +92,7 @@ int LocalSocket::socket_descriptor() const {
 std::optional<PeerCredentials> LocalSocket::peer_credentials() const {
   CHECK_THREAD("LocalSocket::peer_credentials");
   if (!IsValid()) return std::nullopt;
-  return internal::PeerCredentialsOf(impl_->os_, impl_->channel_.fd());
+  return internal::PeerCredentialsOf(impl_->os(), impl_->channel_.fd());
 }
 
 LocalSocket::State LocalSocket::state() const {
@@ -105,7 +105,7 @@ LocalSocket::Error LocalSocket::error() const {
 }
 const std::string& LocalSocket::error_string() const {
   CHECK_THREAD("LocalSocket::error_string");
-  return impl_->error_string_;
+  return impl_->error_string();
 }
 bool LocalSocket::IsValid() const {
   CHECK_THREAD("LocalSocket::IsValid");

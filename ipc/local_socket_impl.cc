@@ -25,13 +25,7 @@ bool IsValidOpenMode(uint32_t mode) {
 }  // namespace
 
 LocalSocket::Impl::Impl(LocalSocket& owner, eventloop::EventLoop& loop, OsCalls& os)
-    : owner_(owner),
-      loop_(loop),
-      os_(os),
-      loop_link_(loop),
-      channel_(os),
-      flush_task_(
-          loop.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); })) {
+    : owner_(owner), loop_(loop), loop_link_(loop), channel_(os) {
   LOCALSOCKET_FOLLOW_THREAD_BINDING(thread_binding_, loop.thread_binding());
   LOCALSOCKET_SIGNALS_FOLLOW_THREAD_BINDING(thread_binding_, owner.connected, owner.disconnected,
                                             owner.error_occurred, owner.state_changed,
@@ -69,13 +63,12 @@ void LocalSocket::Impl::ConnectToServer(uint32_t open_mode) {
   ResetConnectionData();
   open_mode_ = kNotOpen;  // The device opens when the connection is made.
   requested_open_mode_ = open_mode;
-  error_ = Error::kNone;
-  error_string_.clear();
+  ClearError();
   const Guard guard = sequencer_.Take();
   Feed(ConnectionEvent::kConnectRequested);  // kConnecting.
   if (!guard.Continues()) return;
   // Accepted and adopted sockets never connect: their connector is never built.
-  if (!connector_) connector_ = std::make_unique<internal::Connector>(loop_, os_, *this);
+  if (!connector_) connector_ = std::make_unique<internal::Connector>(loop_, os(), *this);
   connector_->Start(server_name_.get(), (options_ & kAbstractNamespace) != 0, connect_timeout_ms_);
 }
 
@@ -86,8 +79,7 @@ void LocalSocket::Impl::OnConnected() {
   sequencer_.ConnectionMade();
   // A successful connect leaves kNone, also when an error was set while it was pending (a
   // refused ConnectToServer, a timed-out WaitForConnected).
-  error_ = Error::kNone;
-  error_string_.clear();
+  ClearError();
   const Guard guard = sequencer_.Take();
   // The watcher exists before state_changed(kConnected): IsOpen() and socket_descriptor() are
   // valid in its slots.
@@ -131,19 +123,19 @@ bool LocalSocket::Impl::SetSocketDescriptor(int fd, State state, uint32_t open_m
     SetError(Error::kUnsupportedSocketOperation, FormatError(kCall, cause, err));
     return false;
   };
-  if (const internal::FdRejection rejection = internal::CheckUnixStreamSocket(os_, fd)) {
+  if (const internal::FdRejection rejection = internal::CheckUnixStreamSocket(os(), fd)) {
     return unsupported(rejection.cause, rejection.err);
   }
   sockaddr_un peer{};
   socklen_t peer_length = sizeof(peer);
-  if (const SysResult r = os_.GetPeerName(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+  if (const SysResult r = os().GetPeerName(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length);
       r.rc < 0) {
     return unsupported("not a connected socket", r.err);
   }
-  const SysResult flags = os_.Fcntl(fd, F_GETFL, 0);
+  const SysResult flags = os().Fcntl(fd, F_GETFL, 0);
   if (flags.rc < 0) return unsupported("cannot read the descriptor flags", flags.err);
   if ((flags.rc & O_NONBLOCK) == 0) {
-    if (const SysResult r = os_.Fcntl(fd, F_SETFL, static_cast<int>(flags.rc) | O_NONBLOCK);
+    if (const SysResult r = os().Fcntl(fd, F_SETFL, static_cast<int>(flags.rc) | O_NONBLOCK);
         r.rc < 0) {
       return unsupported("cannot make the descriptor non-blocking", r.err);
     }
@@ -160,7 +152,7 @@ bool LocalSocket::Impl::SetSocketDescriptor(int fd, State state, uint32_t open_m
 void LocalSocket::Impl::AdoptAccepted(int fd, const internal::SharedName& server_name,
                                       const internal::SharedName& full_name, uint32_t options) {
   if (Inert()) {
-    internal::OsFd unused(os_, fd);  // Closed: nobody else owns it.
+    internal::OsFd unused(os(), fd);  // Closed: nobody else owns it.
     return;
   }
   Adopt(fd, kReadWrite, server_name, full_name, options);
@@ -171,12 +163,11 @@ void LocalSocket::Impl::Adopt(int fd, uint32_t open_mode, internal::SharedName s
   sequencer_.BeginOperation();
   ++connection_id_;
   ResetConnectionData();
-  error_ = Error::kNone;
-  error_string_.clear();
+  ClearError();
   server_name_ = std::move(server_name);
   full_server_name_ = std::move(full_name);
   options_ = options;
-  channel_.Open(internal::OsFd(os_, fd));
+  channel_.Open(internal::OsFd(os(), fd));
   open_mode_ = open_mode;
   sequencer_.ConnectionMade();
   connection_.Feed(ConnectionEvent::kDescriptorAdopted);  // No signal: as Qt.
@@ -299,7 +290,7 @@ void LocalSocket::Impl::CancelConnecting(ConnectionEvent event) {
 
 void LocalSocket::Impl::CloseDescriptor() {
   watcher_.reset();  // Before the fd is closed.
-  flush_task_->Cancel();
+  if (flush_task_) flush_task_->Cancel();
   if (connector_) connector_->Cancel();
   channel_.CloseFd();
 }
@@ -324,7 +315,21 @@ void LocalSocket::Impl::ClearNames() {
 
 void LocalSocket::Impl::SetError(Error error, std::string error_string) {
   error_ = error;
-  error_string_ = std::move(error_string);
+  if (error_string_) {
+    *error_string_ = std::move(error_string);
+  } else if (!error_string.empty()) {
+    error_string_ = std::make_unique<std::string>(std::move(error_string));
+  }
+}
+
+void LocalSocket::Impl::ClearError() {
+  error_ = Error::kNone;
+  if (error_string_) error_string_->clear();
+}
+
+const std::string& LocalSocket::Impl::error_string() const {
+  static const auto* const empty = new std::string();
+  return error_string_ ? *error_string_ : *empty;
 }
 
 void LocalSocket::Impl::EmitError(Error error, std::string error_string) {

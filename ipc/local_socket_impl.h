@@ -70,6 +70,11 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // True once the loop is gone: the socket is inert (its methods do nothing).
   bool Inert() const { return loop_link_.LoopGone(); }
   void SetError(Error error, std::string error_string);
+  // error_ = kNone and an empty error string.
+  void ClearError();
+  // The error's text (empty for none). A reference to a text that was set stays valid, and
+  // follows later changes, as long as the socket lives.
+  const std::string& error_string() const;
   // Server side: see LocalSocket::AdoptAccepted.
   void AdoptAccepted(int fd, const internal::SharedName& server_name,
                      const internal::SharedName& full_name, uint32_t options);
@@ -85,26 +90,30 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   void ConnectionLost(ConnectionEvent event, Error error, const std::string& error_string,
                       bool report = true);
 
-  // Settings and per-connection data, also read by the public accessors.
+  // The system calls the socket makes (the channel's).
+  OsCalls& os() const { return channel_.os(); }
+
+  // Settings and per-connection data, also read by the public accessors. The small fields are
+  // grouped to keep the object small (one is made per connection).
   LocalSocket& owner_;
   eventloop::EventLoop& loop_;
-  OsCalls& os_;
   const internal::LoopLink loop_link_;
-  internal::LifeFlag life_;
-  internal::SignalSequencer sequencer_{life_};
-  internal::ConnectionMachine connection_;
+  internal::SignalSequencer sequencer_;             // Also the socket's life flag.
   std::unique_ptr<internal::Connector> connector_;  // Built by the first ConnectToServer.
   internal::StreamChannel channel_;
 
   internal::SharedName server_name_;
+  internal::SharedName full_server_name_;
+  // Made by the first error that has a text (most connections never have one); cleared, not
+  // freed, afterwards.
+  std::unique_ptr<std::string> error_string_;
+  uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
+  internal::ConnectionMachine connection_;
+  Error error_ = Error::kNone;
   uint32_t options_ = kNoOptions;
   int connect_timeout_ms_ = 30000;
-  Error error_ = Error::kNone;
-  std::string error_string_;
-  internal::SharedName full_server_name_;
   uint32_t open_mode_ = kNotOpen;
   uint32_t requested_open_mode_ = kNotOpen;  // Applied when a pending connect completes.
-  uint64_t connection_id_ = 0;  // Bumped by each ConnectToServer and SetSocketDescriptor.
   // The connection failed (ConnectionLost): its write buffer is dropped and Write refuses more,
   // also from the slots of the failure sequence. Cleared for each new connection.
   bool connection_lost_ = false;
@@ -155,7 +164,16 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // What a disconnect or a half-close does next: with nothing left to send, finishes at once
   // (OnWriteBufferDrained); otherwise schedules the flush that will.
   void DrainWriteBuffer();
-  void ScheduleFlush();
+  // Flushes before the loop next blocks; while the kernel is full, writability flushes. Defined
+  // here to be inlined: every Write calls it.
+  void ScheduleFlush() {
+    if (channel_.WaitsForWritability()) return;
+    if (!flush_task_ && !MakeFlushTask()) return;
+    flush_task_->Schedule();
+  }
+  // Makes flush_task_ (at the first flush: an idle connection does without). False if the
+  // socket is inert.
+  bool MakeFlushTask();
   void AfterRead();
   void UpdateInterest();
   // True if Write may append; else sets kOperation for `call`.
@@ -167,7 +185,7 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   bool DiscardsInput() const { return (open_mode_ & kReadOnly) == 0; }
 
   std::unique_ptr<eventloop::FdWatcher> watcher_;
-  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;
+  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;  // Made by the first flush.
 };
 
 }  // namespace ipc

@@ -55,14 +55,14 @@ int64_t LocalSocket::Impl::WriteWithFds(std::string_view data, const std::vector
   std::vector<internal::OsFd> copies;
   copies.reserve(fds.size());
   for (const int fd : fds) {
-    const SysResult copy = os_.Fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    const SysResult copy = os().Fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (copy.rc < 0) {
       SetError(
           Error::kOperation,
           FormatError(kCall, "cannot duplicate file descriptor " + std::to_string(fd), copy.err));
       return -1;  // The copies made so far are closed.
     }
-    copies.emplace_back(os_, static_cast<int>(copy.rc));
+    copies.emplace_back(os(), static_cast<int>(copy.rc));
   }
   const size_t accepted = channel_.AppendWithFds(data, std::move(copies));
   if (accepted > 0) ScheduleFlush();
@@ -163,9 +163,10 @@ void LocalSocket::Impl::AfterRead() {
   if (channel_.ResumeReadingIfRoom()) UpdateInterest();
 }
 
-void LocalSocket::Impl::ScheduleFlush() {
-  // While the kernel is full, writability flushes.
-  if (!channel_.WaitsForWritability()) flush_task_->Schedule();
+bool LocalSocket::Impl::MakeFlushTask() {
+  if (Inert()) return false;
+  flush_task_ = loop_.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); });
+  return true;
 }
 
 void LocalSocket::Impl::UpdateInterest() {
@@ -272,10 +273,10 @@ void LocalSocket::Impl::OnSendFailed(int err, ApiCall call) {
   if (error == Error::kPeerClosed && channel_.AtEof()) {
     // Draining after the peer's EOF: the rest cannot be delivered. Its close was reported,
     // unless a slot interrupted that report (then this failure is reported).
-    ConnectionLost(
-        ConnectionEvent::kIoError, error,
-        peer_closed_reported_ ? error_string_ : FormatError(call, internal::ErrorCause(error), err),
-        /*report=*/!peer_closed_reported_);
+    ConnectionLost(ConnectionEvent::kIoError, error,
+                   peer_closed_reported_ ? error_string()
+                                         : FormatError(call, internal::ErrorCause(error), err),
+                   /*report=*/!peer_closed_reported_);
     return;
   }
   if (error == Error::kPeerClosed) {

@@ -3,7 +3,8 @@
 #ifndef LOCALSOCKET_IPC_SHARED_NAME_H_
 #define LOCALSOCKET_IPC_SHARED_NAME_H_
 
-#include <memory>
+#include <atomic>
+#include <cstddef>
 #include <string>
 #include <utility>
 
@@ -11,25 +12,45 @@ namespace ipc {
 namespace internal {
 
 // A reference-counted, immutable std::string; the empty name holds nothing. Copies share the
-// string. Not thread-safe beyond what std::shared_ptr promises (copies may live on different
-// threads).
+// string. One pointer in size (it sits in every socket). Copies may live and die on different
+// threads (the count is atomic); one SharedName object is not thread-safe.
 class SharedName {
  public:
   SharedName() = default;
   explicit SharedName(std::string name)
-      : value_(name.empty() ? nullptr : std::make_shared<const std::string>(std::move(name))) {}
+      : shared_(name.empty() ? nullptr : new Shared(std::move(name))) {}
+  SharedName(const SharedName& other) noexcept : shared_(other.shared_) {
+    if (shared_ != nullptr) shared_->references.fetch_add(1, std::memory_order_relaxed);
+  }
+  SharedName(SharedName&& other) noexcept : shared_(std::exchange(other.shared_, nullptr)) {}
+  SharedName& operator=(SharedName other) noexcept {
+    std::swap(shared_, other.shared_);
+    return *this;
+  }
+  ~SharedName() { clear(); }
 
   // The name; valid while this SharedName holds it, or forever for the empty name.
-  const std::string& get() const { return value_ ? *value_ : Empty(); }
-  void clear() { value_.reset(); }
+  const std::string& get() const { return shared_ != nullptr ? shared_->name : Empty(); }
+  void clear() {
+    Shared* shared = std::exchange(shared_, nullptr);
+    if (shared != nullptr && shared->references.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      delete shared;
+    }
+  }
 
  private:
+  struct Shared {
+    explicit Shared(std::string value) : name(std::move(value)) {}
+    const std::string name;
+    std::atomic<size_t> references{1};
+  };
+
   static const std::string& Empty() {
     static const auto* const empty = new std::string();
     return *empty;
   }
 
-  std::shared_ptr<const std::string> value_;
+  Shared* shared_ = nullptr;
 };
 
 }  // namespace internal

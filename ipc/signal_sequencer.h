@@ -35,19 +35,19 @@ class SignalSequencer {
 
    private:
     friend class SignalSequencer;
-    Guard(const SignalSequencer* sequencer, LifeFlag::Watch life)
-        : sequencer_(sequencer), life_(std::move(life)), operation_(sequencer->operation_) {}
+    explicit Guard(const SignalSequencer* sequencer)
+        : sequencer_(sequencer), life_(sequencer->life_), operation_(sequencer->operation_) {}
     const SignalSequencer* sequencer_;
     LifeFlag::Watch life_;
     uint64_t operation_;
   };
 
-  // `life` is the owning socket's flag.
-  explicit SignalSequencer(const LifeFlag& life) : life_(life) {}
+  SignalSequencer() = default;
   SignalSequencer(const SignalSequencer&) = delete;
   SignalSequencer& operator=(const SignalSequencer&) = delete;
 
-  Guard Take() const { return Guard(this, life_.watch()); }
+  // A local of the code that emits: neither copyable nor movable.
+  Guard Take() const { return Guard(this); }
 
   // Marks the start of an operation that begins a new signal sequence. The interrupted
   // sequence's deferred ready_read/bytes_written are dropped with it; what arrives or is sent
@@ -79,12 +79,12 @@ class SignalSequencer {
   void EmitDisconnectedOnce(Signal<>& disconnected);
 
  private:
-  const LifeFlag& life_;
+  LifeFlag life_;  // The socket's: the sequencer lives and dies with it.
   uint64_t operation_ = 0;
-  int ready_read_depth_ = 0;
-  bool ready_read_pending_ = false;
-  int bytes_written_depth_ = 0;
   int64_t bytes_written_pending_ = 0;
+  int ready_read_depth_ = 0;
+  int bytes_written_depth_ = 0;
+  bool ready_read_pending_ = false;
   bool announcing_close_ = false;
   bool disconnected_owed_ = false;
 };

@@ -71,6 +71,7 @@
 #define LOCALSOCKET_IPC_SOCKET_STATE_MACHINES_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 
 #include "ipc/socket_types.h"
@@ -135,7 +136,7 @@ using ConnectPhaseMachine = StateMachine<ConnectPhaseTraits>;
 // ---------------------------------------------------------------------------------------------
 // The read side.
 
-enum class ReadSide { kReading, kPaused, kAtEof };
+enum class ReadSide : uint8_t { kReading, kPaused, kAtEof };
 enum class ReadSideEvent { kBufferFull, kBufferDrained, kEof, kNewConnection };
 
 struct ReadSideTraits {
@@ -154,7 +155,7 @@ using ReadSideMachine = StateMachine<ReadSideTraits>;
 // ---------------------------------------------------------------------------------------------
 // The write side.
 
-enum class WriteSide { kIdle, kBlocked, kShutting, kShutBlocked, kShut };
+enum class WriteSide : uint8_t { kIdle, kBlocked, kShutting, kShutBlocked, kShut };
 enum class WriteSideEvent {
   kKernelFull,
   kKernelTookAll,

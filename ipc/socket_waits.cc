@@ -163,8 +163,8 @@ int SocketWaits::PollUntil(int fd, int16_t events, const WaitDeadline& deadline,
                            eventloop::TimePoint until) {
   pollfd entry{fd, events, 0};
   const int timeout_ms = deadline.PollTimeoutMs(until);
-  const SysResult result = events == 0 || fd < 0 ? socket_.os_.Poll(nullptr, 0, timeout_ms)
-                                                 : socket_.os_.Poll(&entry, 1, timeout_ms);
+  const SysResult result = events == 0 || fd < 0 ? socket_.os().Poll(nullptr, 0, timeout_ms)
+                                                 : socket_.os().Poll(&entry, 1, timeout_ms);
   if (result.rc < 0) {
     const Error error = result.err == ENOMEM ? Error::kSocketResource : Error::kUnknown;
     socket_.SetError(error, FormatError(call, ErrorCause(error), result.err));

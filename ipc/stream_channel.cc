@@ -24,14 +24,20 @@ constexpr size_t kMaxIov = 64;
 
 }  // namespace
 
+StreamChannel::~StreamChannel() {
+  passed_fds_.reset();
+  if (fd_ >= 0) os_.Close(fd_);
+}
+
 void StreamChannel::Open(OsFd fd) {
-  fd_ = std::move(fd);
+  if (fd_ >= 0) os_.Close(fd_);
+  fd_ = fd.release();
   read_side_.Feed(ReadSideEvent::kNewConnection);
   write_side_.Feed(WriteSideEvent::kNewConnection);
 }
 
 void StreamChannel::CloseFd() {
-  fd_.reset();
+  if (fd_ >= 0) os_.Close(std::exchange(fd_, -1));
   read_side_.Feed(ReadSideEvent::kNewConnection);
   write_side_.Feed(WriteSideEvent::kNewConnection);
 }
@@ -118,7 +124,7 @@ StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
     message.msg_control = control.bytes;
     message.msg_controllen = sizeof(control.bytes);
     std::memset(control.bytes, 0, sizeof(cmsghdr));
-    const SysResult result = os_.RecvMsg(fd_.get(), &message, MSG_CMSG_CLOEXEC);
+    const SysResult result = os_.RecvMsg(fd_, &message, MSG_CMSG_CLOEXEC);
     if (result.rc < 0 && result.err == EINTR) {  // Only from an OsCalls that does not retry.
       read_buffer_.CommitAppend(0);
       continue;
@@ -225,7 +231,7 @@ StreamChannel::FlushOutcome StreamChannel::Flush() {
     if (fds != nullptr) SetRights(*fds, control, message);
     size_t offered = 0;
     for (size_t i = 0; i < message.msg_iovlen; ++i) offered += iov[i].iov_len;
-    const SysResult result = os_.SendMsg(fd_.get(), &message, MSG_NOSIGNAL);
+    const SysResult result = os_.SendMsg(fd_, &message, MSG_NOSIGNAL);
     if (result.rc < 0 && result.err == EINTR) continue;  // Only from a non-retrying OsCalls.
     if (result.rc < 0) {
       if (result.err == EAGAIN || result.err == EWOULDBLOCK) {
@@ -254,7 +260,7 @@ bool StreamChannel::RequestShutdown() {
 void StreamChannel::ShutdownIfRequested() {
   if (write_side_.state() != WriteSide::kShutting) return;
   write_side_.Feed(WriteSideEvent::kShutdownDone);
-  os_.Shutdown(fd_.get(), SHUT_WR);  // A failure means the peer is gone; reading will tell.
+  os_.Shutdown(fd_, SHUT_WR);  // A failure means the peer is gone; reading will tell.
 }
 
 }  // namespace internal

@@ -42,8 +42,14 @@ class StreamChannel {
   explicit StreamChannel(OsCalls& os) : os_(os) {}
   StreamChannel(const StreamChannel&) = delete;
   StreamChannel& operator=(const StreamChannel&) = delete;
+  // Closes the fds passed along with the bytes, then the socket.
+  ~StreamChannel();
 
-  // A new connection on `fd`: both sides start over; the buffers must have been cleared.
+  // The system calls it (and its owner) use.
+  OsCalls& os() const { return os_; }
+
+  // A new connection on `fd` (which closes through os()): both sides start over; the buffers
+  // must have been cleared.
   void Open(OsFd fd);
   // Closes the fd (the caller destroyed its watcher first). The buffers stay: received data
   // stays readable after a disconnect.
@@ -55,8 +61,8 @@ class StreamChannel {
   void DropUnsent();
   // Drops the unread bytes and the received fds nobody took (the device closes).
   void DropUnread();
-  int fd() const { return fd_.get(); }
-  bool is_open() const { return static_cast<bool>(fd_); }
+  int fd() const { return fd_; }
+  bool is_open() const { return fd_ >= 0; }
 
   // The events the loop should watch the fd for: readable while reading, writable while a
   // flush waits for room in the kernel.
@@ -115,14 +121,14 @@ class StreamChannel {
   bool KeepReceivedFds(msghdr& message, bool discard, uint64_t end);
 
   OsCalls& os_;
-  OsFd fd_;
+  int fd_ = -1;  // Owned: closed through os_.
   ReadSideMachine read_side_;
   WriteSideMachine write_side_;
+  bool room_notice_owed_ = false;
   ByteBuffer read_buffer_;
   ByteBuffer write_buffer_;
   int64_t read_limit_ = 0;   // 0 = unlimited.
   int64_t write_limit_ = 0;  // 0 = unlimited.
-  bool room_notice_owed_ = false;
   uint64_t bytes_received_ = 0;
   std::unique_ptr<PassedFds> passed_fds_;  // Created by the first fd sent or received.
 };

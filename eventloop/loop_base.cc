@@ -19,11 +19,6 @@ TimePoint DeadlineAfter(TimePoint now, Duration delay) {
   return now + delay;
 }
 
-// Posted-task arrays with less capacity than this are never shrunk; with more than the
-// second, they are freed after their batch ran (0.5 MiB of std::function).
-constexpr size_t kMinShrinkCapacity = 1024;
-constexpr size_t kMaxKeptTaskCapacity = 16384;
-
 }  // namespace
 
 // A Timer registered with a LoopBase: a handle owned by the caller or, for PostDelayed, a task
@@ -175,14 +170,14 @@ LoopBase::~LoopBase() {
   // Destroy queued work first, while every handle still works: a task may own handles. A
   // task's destructor may queue more work (Post, PostDelayed): destroy that too.
   for (;;) {
-    std::vector<std::function<void()>> posted;
+    PostedTaskQueue::Batch posted;
     {
       std::lock_guard<std::mutex> lock(posted_mutex_);
-      posted.swap(posted_tasks_);
+      posted = posted_tasks_.TakeAll();
       has_posted_tasks_.store(false, std::memory_order_release);
     }
     if (posted.empty() && delayed_tasks_.empty()) break;
-    posted.clear();
+    posted.Clear();
     std::vector<std::unique_ptr<TimerImpl>> delayed;
     while (!delayed_tasks_.empty()) {
       TimerImpl* timer = delayed_tasks_.front();
@@ -204,7 +199,7 @@ void LoopBase::Post(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
     was_empty = posted_tasks_.empty();
-    posted_tasks_.push_back(std::move(task));
+    posted_tasks_.Push(std::move(task));
     has_posted_tasks_.store(true, std::memory_order_release);
   }
   // A non-empty queue already has a wake-up on its way, or the loop sees the queue before it
@@ -297,27 +292,19 @@ bool LoopBase::FireDueTimers(TimerKey cutoff) {
 
 bool LoopBase::RunPostedTasks() {
   if (!has_posted_tasks_.load(std::memory_order_acquire)) return false;
+  // Tasks posted while this batch runs go to the queue and wait for the next iteration.
+  PostedTaskQueue::Batch batch;
   {
     std::lock_guard<std::mutex> lock(posted_mutex_);
-    running_tasks_.swap(posted_tasks_);
+    batch = posted_tasks_.TakeAll();
     has_posted_tasks_.store(false, std::memory_order_release);
   }
-  for (std::function<void()>& task : running_tasks_) {
-    if (task) task();
+  batch.RunAll();
+  {
+    std::lock_guard<std::mutex> lock(posted_mutex_);
+    posted_tasks_.Recycle(&batch);
   }
-  const size_t batch = running_tasks_.size();
-  running_tasks_.clear();
-  // Keep the capacity for the next batches, unless it is 4 times too large for this one or
-  // larger than a loop should hold while idle (a burst of posts).
-  const size_t capacity = running_tasks_.capacity();
-  if (capacity > kMaxKeptTaskCapacity) {
-    std::vector<std::function<void()>>().swap(running_tasks_);
-  } else if (capacity > kMinShrinkCapacity && capacity / 4 > batch) {
-    std::vector<std::function<void()>> smaller;
-    smaller.reserve(batch * 2);
-    running_tasks_.swap(smaller);
-  }
-  return true;
+  return true;  // `batch` frees the chunks the queue did not take, outside the lock.
 }
 
 bool LoopBase::RunBeforeBlockingTasks() {

@@ -12,10 +12,10 @@
 #include <mutex>
 #include <optional>
 #include <utility>
-#include <vector>
 
 #include "eventloop/event_loop.h"
 #include "eventloop/intrusive_list.h"
+#include "eventloop/posted_task_queue.h"
 #include "eventloop/thread_binding.h"
 #include "eventloop/timer_heap.h"
 
@@ -133,12 +133,11 @@ class LoopBase : public EventLoop {
   // Posted tasks. has_posted_tasks_ mirrors !posted_tasks_.empty() (written under the mutex)
   // so that an iteration without posts takes no lock. A Post() the loop has not seen yet
   // writes the wake-up fd after setting it, and the loop reads it after draining that fd.
+  // Step 3 takes the whole queue under the lock, runs it outside, and hands the emptied chunks
+  // back (a few are kept as spares), so that steady posting allocates nothing.
   std::atomic<bool> has_posted_tasks_{false};
   mutable std::mutex posted_mutex_;
-  // Two arrays that swap roles at step 3 and keep their capacity (up to 16384 tasks), so that
-  // steady posting allocates nothing; an array 4 times too large for its batch shrinks.
-  std::vector<std::function<void()>> posted_tasks_;   // Guarded by posted_mutex_.
-  std::vector<std::function<void()>> running_tasks_;  // The batch step 3 is running.
+  PostedTaskQueue posted_tasks_;  // Guarded by posted_mutex_.
 
   // Before-blocking tasks: scheduling and cancelling only link and unlink.
   IntrusiveList<BeforeBlockingTaskImpl, ScheduledTag> scheduled_before_blocking_;  // In order.

@@ -184,6 +184,26 @@ TYPED_TEST(EventLoopContractTest, TasksPostedDuringStep3RunInTheNextIteration) {
   EXPECT_THAT(this->events_, ElementsAre("a", "b", "before blocking", "c (posted by a)"));
 }
 
+TYPED_TEST(EventLoopContractTest, BurstOfPostsFromATaskRunsInOrderInTheNextIteration) {
+  // Enough tasks for many of the queue's chunks and more than its spares; twice, so that the
+  // second burst also runs on recycled chunks.
+  constexpr int kBurst = 40000;
+  EventLoop& loop = this->loop();
+  std::vector<int> ran;
+  for (int round = 0; round < 2; ++round) {
+    ran.clear();
+    auto before_blocking = loop.CreateBeforeBlockingTask([&ran] { ran.push_back(-1); });
+    loop.Post([&loop, &ran, &before_blocking] {
+      for (int i = 0; i < kBurst; ++i) loop.Post([&ran, i] { ran.push_back(i); });
+      before_blocking->Schedule();
+    });
+    loop.RunUntilIdle();
+    ASSERT_EQ(ran.size(), static_cast<size_t>(kBurst) + 1);
+    EXPECT_EQ(ran.front(), -1);  // The burst waited for the next iteration.
+    for (int i = 0; i < kBurst; ++i) ASSERT_EQ(ran[static_cast<size_t>(i) + 1], i);
+  }
+}
+
 TYPED_TEST(EventLoopContractTest, EmptyPostedTaskIsIgnored) {
   this->loop().Post(std::function<void()>());
   this->loop().Post(this->Record("after"));

@@ -206,7 +206,8 @@ class CoreBase {
   // After the outermost Emit: drops the slots disconnected meanwhile, or the Signal's
   // reference if a slot destroyed it.
   void EndEmit() {
-    if (--emit_depth_ > 0) return;
+    --emit_depth_;
+    if (emitting()) return;
     if (needs_compaction_) Compact();
     if (!alive_) Unref();
   }

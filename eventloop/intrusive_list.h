@@ -58,7 +58,6 @@ class IntrusiveList {
     head_.prev_->next_ = node;
     head_.prev_ = node;
   }
-  // Unlinks `item` from the list of this kind it is in (it must be in one).
   // Moves every item of `other` to the back of this list, in order; `other` ends up empty.
   void Splice(IntrusiveList& other) {
     if (other.empty()) return;
@@ -70,6 +69,7 @@ class IntrusiveList {
     head_.prev_ = last;
     other.head_.prev_ = other.head_.next_ = &other.head_;
   }
+  // Unlinks `item` from the list of this kind it is in (it must be in one).
   static void Remove(T* item) {
     Node* node = item;
     node->prev_->next_ = node->next_;

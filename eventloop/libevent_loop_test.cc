@@ -326,6 +326,26 @@ TEST(LibeventLoopFdTest, WatchFdRejectsFdsTheKernelCannotWatch) {
   close(null_device);
 }
 
+TEST(LibeventLoopFdTest, ARefusedWatcherLeavesTheLoopWatchingOtherFds) {
+  LibeventLoop loop;
+  const int null_device = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(null_device, 0);
+  EXPECT_EQ(loop.WatchFd(null_device, kReadable | kWritable, [](uint32_t) {}), nullptr);
+  close(null_device);
+
+  SocketPair pair;
+  std::vector<uint32_t> seen;
+  auto watcher = loop.WatchFd(pair.a(), kReadable, [&](uint32_t ready) {
+    seen.push_back(ready);
+    Drain(pair.a());
+    loop.Quit();
+  });
+  ASSERT_NE(watcher, nullptr);
+  WriteByte(pair.b());
+  loop.Run();
+  EXPECT_THAT(seen, ElementsAre(kReadable));
+}
+
 TEST(LibeventLoopFdTest, WatchesAnEventFdWhichIsNeitherSocketNorPipe) {
   LibeventLoop loop;
   const int event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

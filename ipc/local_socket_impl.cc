@@ -75,7 +75,12 @@ void LocalSocket::Impl::ConnectToServer(uint32_t open_mode) {
 void LocalSocket::Impl::OnConnected() {
   channel_.Open(connector_->TakeConnectedFd());
   open_mode_ = requested_open_mode_;
-  full_server_name_ = internal::SharedName(connector_->full_name());
+  // An absolute path or an abstract name is its own full name: the two share one string.
+  std::string full_name = connector_->TakeFullName();
+  full_server_name_ =
+      full_name == server_name_.get() ? server_name_ : internal::SharedName(std::move(full_name));
+  // A connected socket keeps no connect state (the connector touches nothing after this call).
+  connector_.reset();
   sequencer_.ConnectionMade();
   // A successful connect leaves kNone, also when an error was set while it was pending (a
   // refused ConnectToServer, a timed-out WaitForConnected).

@@ -99,7 +99,7 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   eventloop::EventLoop& loop_;
   const internal::LoopLink loop_link_;
   internal::SignalSequencer sequencer_;             // Also the socket's life flag.
-  std::unique_ptr<internal::Connector> connector_;  // Built by the first ConnectToServer.
+  std::unique_ptr<internal::Connector> connector_;  // Lives from ConnectToServer to connected.
   internal::StreamChannel channel_;
 
   internal::SharedName server_name_;

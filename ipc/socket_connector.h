@@ -62,9 +62,9 @@ class Connector {
   ConnectPhase phase() const { return phase_.state(); }
   // The connecting fd (-1 when none).
   int fd() const { return fd_.get(); }
-  // After OnConnected: the connected fd, and the resolved name it connected to.
+  // In OnConnected: the connected fd, and the resolved name it connected to.
   OsFd TakeConnectedFd() { return std::move(fd_); }
-  const std::string& full_name() const { return full_name_; }
+  std::string TakeFullName() { return std::move(full_name_); }
   // Abandons a pending connect: stops the timer and the watcher and closes the fd.
   void Cancel();
 

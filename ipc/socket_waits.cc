@@ -140,9 +140,10 @@ void SocketWaits::DescriptorGone(ApiCall call) {
 bool SocketWaits::UntilConnected(const WaitDeadline& deadline, ApiCall call) {
   const Guard guard = socket_.sequencer_.Take();
   const uint64_t connection = socket_.connection_id_;
-  Connector& connector = *socket_.connector_;  // kConnecting: it exists.
   while (guard.Alive() && socket_.connection_id_ == connection &&
          socket_.state() == State::kConnecting) {
+    // Fetched per step: the connector exists while kConnecting, and goes once connected.
+    Connector& connector = *socket_.connector_;
     if (deadline.Expired()) {
       TimeOut(call);
       return false;

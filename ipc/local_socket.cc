@@ -20,7 +20,7 @@ LocalSocket::~LocalSocket() = default;
 
 void LocalSocket::SetServerName(std::string_view name) {
   CHECK_THREAD("LocalSocket::SetServerName");
-  if (state() == State::kUnconnected) impl_->server_name_ = internal::SharedName(std::string(name));
+  if (state() == State::kUnconnected) impl_->server_name_ = internal::SharedName::Intern(name);
 }
 const std::string& LocalSocket::server_name() const {
   CHECK_THREAD("LocalSocket::server_name");

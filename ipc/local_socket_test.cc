@@ -146,6 +146,25 @@ TEST_F(LocalSocketTest, ConnectByAbsolutePathAndWithSetServerName) {
   EXPECT_EQ(client.server_name(), dir_.File("srv"));
 }
 
+TEST_F(LocalSocketTest, ClientsOfOneServerKeepTheirNamesWhenAnotherChangesItsOwn) {
+  auto listener = Listen("srv");
+  ASSERT_TRUE(listener);
+  LocalSocket first(loop_);
+  LocalSocket second(loop_);
+  first.ConnectToServer(dir_.File("srv"));
+  second.ConnectToServer(dir_.File("srv"));
+  ASSERT_EQ(first.state(), State::kConnected);
+  ASSERT_EQ(second.state(), State::kConnected);
+  LocalSocket third(loop_);
+  third.SetServerName("elsewhere");
+  first.Abort();
+  first.SetServerName("moved");
+  EXPECT_EQ(first.server_name(), "moved");
+  EXPECT_EQ(second.server_name(), dir_.File("srv"));
+  EXPECT_EQ(second.full_server_name(), dir_.File("srv"));
+  EXPECT_EQ(third.server_name(), "elsewhere");
+}
+
 TEST_F(LocalSocketTest, EchoBothWays) {
   auto listener = Listen("srv");
   ASSERT_TRUE(listener);

@@ -1,11 +1,13 @@
 // Internal: an immutable name that many objects can hold for the price of one string, such as
-// the server name every socket accepted by one LocalServer reports.
+// the server name every socket accepted by one LocalServer reports, or the name every client
+// socket of one thread connects to (Intern).
 #ifndef LOCALSOCKET_IPC_SHARED_NAME_H_
 #define LOCALSOCKET_IPC_SHARED_NAME_H_
 
 #include <atomic>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace ipc {
@@ -28,6 +30,11 @@ class SharedName {
     return *this;
   }
   ~SharedName() { clear(); }
+
+  // `name`, sharing the string of the calling thread's previous Intern() of an equal name:
+  // sockets that connect to one server hold one copy of its name. Each thread keeps its last
+  // interned name until the thread ends (or a different name replaces it). Any thread.
+  static SharedName Intern(std::string_view name);
 
   // The name; valid while this SharedName holds it, or forever for the empty name.
   const std::string& get() const { return shared_ != nullptr ? shared_->name : Empty(); }

@@ -70,10 +70,13 @@ thread_local ThreadCache::Phase ThreadCache::phase_ = ThreadCache::Phase::kNotCr
 
 }  // namespace
 
+char* TakeSpareBlock(size_t capacity) {
+  ThreadCache* cache = ThreadCache::Get();
+  return cache != nullptr ? cache->Take(capacity) : nullptr;
+}
+
 char* AllocateBlock(size_t capacity) {
-  if (ThreadCache* cache = ThreadCache::Get()) {
-    if (char* block = cache->Take(capacity)) return block;
-  }
+  if (char* block = TakeSpareBlock(capacity)) return block;
   return new char[capacity];
 }
 

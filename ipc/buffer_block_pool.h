@@ -23,6 +23,9 @@ inline constexpr size_t kSpareSmallBlocks = 64;
 // A block of exactly `capacity` bytes (uninitialised): from the calling thread's cache when
 // `capacity` is a standard size and a spare one is there, else from the heap.
 char* AllocateBlock(size_t capacity);
+// A spare block of exactly `capacity` bytes from the calling thread's cache, or nullptr when
+// the cache has none: never allocates.
+char* TakeSpareBlock(size_t capacity);
 // Returns a block from AllocateBlock(capacity) (the same capacity), on any thread: it joins
 // the calling thread's cache when that has room, else goes back to the heap. Null is ignored.
 void FreeBlock(char* block, size_t capacity);

@@ -34,6 +34,20 @@ TEST(BufferBlockPoolTest, TheCacheKeepsAtMostItsCapOfEachSize) {
   }
 }
 
+TEST(BufferBlockPoolTest, TakeSpareBlockOnlyEverReturnsCachedBlocks) {
+  // Empty this thread's cache of large blocks.
+  std::vector<char*> held;
+  while (char* block = TakeSpareBlock(kLargeBlockSize)) held.push_back(block);
+  EXPECT_EQ(TakeSpareBlock(kLargeBlockSize), nullptr);  // None cached: no new block either.
+  char* fresh = AllocateBlock(kLargeBlockSize);         // AllocateBlock makes one.
+  ASSERT_NE(fresh, nullptr);
+  FreeBlock(fresh, kLargeBlockSize);
+  EXPECT_EQ(TakeSpareBlock(kLargeBlockSize), fresh);  // Now it is a spare.
+  EXPECT_EQ(TakeSpareBlock(100 * 1024), nullptr);     // Other sizes are never cached.
+  FreeBlock(fresh, kLargeBlockSize);
+  for (char* block : held) FreeBlock(block, kLargeBlockSize);
+}
+
 TEST(BufferBlockPoolTest, OtherSizesAndNullGoToTheHeap) {
   char* odd = AllocateBlock(100 * 1024);
   odd[100 * 1024 - 1] = 'y';

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace ipc {
 namespace internal {
@@ -55,18 +56,23 @@ void ByteBuffer::CommitAppend(size_t n) {
     size_ += n;
     return;
   }
+  AppendFilledBlock(std::exchange(spare_, nullptr), n);
+}
+
+void ByteBuffer::AppendFilledBlock(char* block, size_t n) {
   n = std::min(n, kLargeBlockSize);
-  if (n > kSmallBlockSize) {  // Keep the filled block.
+  // A short fill is copied where it fits without a new large block: the room at the back, or
+  // a small block while the whole buffer fits one. Otherwise the filled block is kept.
+  const bool short_fill = n <= kSmallBlockSize;
+  const bool fits_back = !blocks_.empty() && blocks_.back().room() >= n;
+  if (n > 0 && !(short_fill && (fits_back || size_ + n <= kSmallBlockSize))) {
     blocks_.push_back(
-        BufferBlock{spare_, static_cast<uint32_t>(kLargeBlockSize), 0, static_cast<uint32_t>(n)});
+        BufferBlock{block, static_cast<uint32_t>(kLargeBlockSize), 0, static_cast<uint32_t>(n)});
     size_ += n;
-    spare_ = nullptr;
     return;
   }
-  // A short read: copy it into a block that fits, and return the spare.
-  Append(std::string_view(spare_, n));
-  FreeBlock(spare_, kLargeBlockSize);
-  spare_ = nullptr;
+  Append(std::string_view(block, n));
+  FreeBlock(block, kLargeBlockSize);
 }
 
 size_t ByteBuffer::Peek(char* out, size_t max_size) const {

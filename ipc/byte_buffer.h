@@ -43,6 +43,12 @@ class ByteBuffer {
   // Appends the first `n` bytes written into the space PrepareAppend returned. A short read
   // into a spare block is copied into a block that fits it, and the spare goes back.
   void CommitAppend(size_t n);
+  // Appends the first `n` (<= kBlockSize) bytes of `block`, a kBlockSize block from
+  // buffer_block_pool.h that a read filled, and takes the block. A short fill (<= a small
+  // block) is copied and the block goes back when the copy needs no new large block: into the
+  // room at the back, or into a small block while everything buffered fits one. Else the block
+  // itself joins the buffer. With `n` == 0 the block just goes back.
+  void AppendFilledBlock(char* block, size_t n);
 
   // Copies up to `max_size` bytes from the front into `out` without consuming them; returns
   // the count.

@@ -151,6 +151,48 @@ TEST(ByteBufferTest, AnEmptiedBlockIsReleasedAtOnceAndAPartlyReadOneIsKept) {
   FreeBlock(reused, kLargeBlockSize);
 }
 
+TEST(ByteBufferTest, AFilledBlockIsKeptWhenLongAndCopiedWhenShort) {
+  ByteBuffer buffer;
+  buffer.Append("<");
+  // A long fill: the block itself joins the buffer, after what it held.
+  char* long_fill = AllocateBlock(kLargeBlockSize);
+  std::memset(long_fill, 'L', kSmallBlockSize + 1);
+  buffer.AppendFilledBlock(long_fill, kSmallBlockSize + 1);
+  // A short fill: copied (into the room at the back), the block given back to the spares.
+  char* short_fill = AllocateBlock(kLargeBlockSize);
+  std::memcpy(short_fill, "short", 5);
+  buffer.AppendFilledBlock(short_fill, 5);
+  char* reused = AllocateBlock(kLargeBlockSize);
+  EXPECT_EQ(reused, short_fill);
+  // Nothing filled: the block just goes back.
+  buffer.AppendFilledBlock(reused, 0);
+  reused = AllocateBlock(kLargeBlockSize);
+  EXPECT_EQ(reused, short_fill);
+  FreeBlock(reused, kLargeBlockSize);
+
+  ASSERT_EQ(buffer.size(), 1 + kSmallBlockSize + 1 + 5);
+  buffer.Consume(1);
+  EXPECT_EQ(buffer.FrontBlock().data(), long_fill);
+  EXPECT_EQ(ReadAllFrom(buffer), std::string(kSmallBlockSize + 1, 'L') + "short");
+}
+
+TEST(ByteBufferTest, AShortFillIsKeptWhenACopyWouldNeedANewLargeBlock) {
+  ByteBuffer buffer;
+  buffer.Append(std::string(kLargeBlockSize, 'F'));  // One full large block: no room left.
+  char* block = AllocateBlock(kLargeBlockSize);
+  std::memcpy(block, "tail", 4);
+  buffer.AppendFilledBlock(block, 4);
+  buffer.Consume(kLargeBlockSize);
+  EXPECT_EQ(buffer.FrontBlock().data(), block);  // Not copied into a new block.
+  EXPECT_EQ(ReadAllFrom(buffer), "tail");
+  // With everything buffered fitting a small block, a short fill is copied into one.
+  block = AllocateBlock(kLargeBlockSize);
+  std::memcpy(block, "x", 1);
+  buffer.AppendFilledBlock(block, 1);
+  EXPECT_NE(buffer.FrontBlock().data(), block);
+  EXPECT_EQ(ReadAllFrom(buffer), "x");
+}
+
 TEST(ByteBufferTest, FindHonoursLimitAndBlockBoundaries) {
   ByteBuffer buffer;
   buffer.Append(std::string(ByteBuffer::kBlockSize - 1, 'x'));

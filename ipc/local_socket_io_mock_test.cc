@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "ipc/buffer_block_pool.h"
 #include "testing/local_socket_mock_fixture.h"
 
 namespace ipc {
@@ -87,6 +88,78 @@ TEST_F(LocalSocketMockTest, AFullReadBufferPausesReadingUntilDrained) {
   EXPECT_EQ(s.ReadAll(), "cde");
   s.SetReadBufferSize(0);
   EXPECT_EQ(s.read_buffer_size(), 0);
+}
+
+// A stream of `size` bytes whose every byte tells its position.
+std::string PatternOf(size_t size) {
+  std::string data(size, '\0');
+  for (size_t i = 0; i < size; ++i) data[i] = static_cast<char>(i * 31 + i / 251);
+  return data;
+}
+
+// RecvMsg action: checks the iovecs offered (`count` of them, each a large block but the
+// last, `capacity` bytes in all), then delivers `bytes`.
+auto OfferedThenDeliver(size_t count, size_t capacity, std::string bytes) {
+  return Invoke([=](int, msghdr* msg, int) {
+    EXPECT_EQ(msg->msg_iovlen, count);
+    size_t offered = 0;
+    for (size_t i = 0; i < msg->msg_iovlen; ++i) offered += msg->msg_iov[i].iov_len;
+    EXPECT_EQ(offered, capacity);
+    return DeliverMessage(bytes)(kFd, msg, 0);
+  });
+}
+
+TEST_F(LocalSocketMockTest, OnceAReadFillsABlockReadsTakeTheThreadsSpareBlocksToo) {
+  LocalSocket& s = ConnectedSocket();
+  // Give this thread's (emptied) cache every spare large block it keeps.
+  std::vector<char*> blocks;
+  for (size_t i = 0; i < internal::kSpareLargeBlocks; ++i) {
+    blocks.push_back(internal::AllocateBlock(internal::kLargeBlockSize));
+  }
+  for (char* block : blocks) internal::FreeBlock(block, internal::kLargeBlockSize);
+  constexpr size_t kBlock = internal::kLargeBlockSize;
+  const std::string stream = PatternOf(kBlock + 100000);
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _))
+      // One block, filled: a fast stream, maybe. The next read in the same call takes the
+      // buffer's spare and the two spares left (the first block holds one).
+      .WillOnce(OfferedThenDeliver(1, kBlock, stream.substr(0, kBlock)))
+      .WillOnce(OfferedThenDeliver(3, 3 * kBlock, stream.substr(kBlock)));  // Short: drained.
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("ready_read"));
+  EXPECT_EQ(s.ReadAll(), stream);  // The blocks go back to the cache.
+
+  // Still streaming (the last read took more than a block): all four blocks at once.
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(OfferedThenDeliver(4, 4 * kBlock, "tiny"));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(s.ReadAll(), "tiny");
+  // A short message ended the stream: one block again.
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _)).WillOnce(Invoke([this](int, msghdr* msg, int) {
+    loop_.ClearFdReady(kFd, eventloop::kReadable);
+    return OfferedThenDeliver(1, kBlock, "x")(kFd, msg, 0);
+  }));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(s.ReadAll(), "x");
+  EXPECT_THAT(events_, ElementsAre("ready_read", "ready_read", "ready_read"));
+}
+
+TEST_F(LocalSocketMockTest, WithoutSpareBlocksALongReadTakesOneBlockPerCall) {
+  LocalSocket& s = ConnectedSocket();  // The fixture took this thread's spare blocks.
+  const std::string stream = PatternOf(internal::kLargeBlockSize + 7);
+  auto one_block_of = [](std::string bytes) {
+    return Invoke([bytes](int, msghdr* msg, int) {
+      EXPECT_EQ(msg->msg_iovlen, 1u);
+      EXPECT_EQ(msg->msg_iov[0].iov_len, internal::kLargeBlockSize);
+      return DeliverMessage(bytes)(kFd, msg, 0);
+    });
+  };
+  EXPECT_CALL(os_, RecvMsg(kFd, _, _))
+      .WillOnce(one_block_of(stream.substr(0, internal::kLargeBlockSize)))  // Full: read on.
+      .WillOnce(one_block_of(stream.substr(internal::kLargeBlockSize)));
+  loop_.SetFdReady(kFd, eventloop::kReadable);
+  loop_.RunUntilIdle();
+  EXPECT_THAT(events_, ElementsAre("ready_read"));
+  EXPECT_EQ(s.ReadAll(), stream);
 }
 
 TEST_F(LocalSocketMockTest, SmallWritesCoalesceIntoOneSendBeforeTheLoopBlocks) {

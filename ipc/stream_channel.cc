@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "eventloop/event_loop.h"
+#include "ipc/byte_buffer.h"
+#include "ipc/read_space.h"
 
 namespace ipc {
 namespace internal {
@@ -17,8 +19,8 @@ namespace {
 // Reading stops after this much per call, so one busy socket cannot starve the others on the
 // loop (level-triggered: the rest is read on the next iteration).
 constexpr int64_t kMaxReadPerCall = int64_t{256} * 1024;
-// One recvmsg reads at most this much.
-constexpr size_t kReadChunk = ByteBuffer::kBlockSize;
+// One recvmsg reads at most this much (ReadSpace's most).
+constexpr size_t kReadChunk = ReadSpace::kMaxIov * ByteBuffer::kBlockSize;
 // One sendmsg gathers at most this many buffer blocks.
 constexpr size_t kMaxIov = 64;
 
@@ -32,6 +34,7 @@ StreamChannel::~StreamChannel() {
 void StreamChannel::Open(OsFd fd) {
   if (fd_ >= 0) os_.Close(fd_);
   fd_ = fd.release();
+  streaming_ = false;
   read_side_.Feed(ReadSideEvent::kNewConnection);
   write_side_.Feed(WriteSideEvent::kNewConnection);
 }
@@ -105,7 +108,9 @@ StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
   ReadOutcome outcome;
   RightsControlBuffer control;
   while (unbounded || outcome.added < kMaxReadPerCall) {
-    size_t want = kReadChunk;
+    // One block per call, until a read fills one: then the stream may be fast, and a call
+    // takes up to several blocks (short messages never pay for the larger offer).
+    size_t want = streaming_ ? kReadChunk : ByteBuffer::kBlockSize;
     if (read_limit_ > 0 && !discard && !unbounded) {
       const int64_t room = read_limit_ - static_cast<int64_t>(read_buffer_.size());
       if (room <= 0) {
@@ -114,11 +119,10 @@ StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
       }
       want = std::min<size_t>(want, static_cast<size_t>(room));
     }
-    iovec space = read_buffer_.PrepareAppend(want);
-    space.iov_len = std::min(space.iov_len, want);
+    ReadSpace space(read_buffer_, want);
     msghdr message{};
-    message.msg_iov = &space;
-    message.msg_iovlen = 1;
+    message.msg_iov = space.iov();
+    message.msg_iovlen = space.count();
     // Always room for fds: without it the kernel would drop them (MSG_CTRUNC). The first header
     // is cleared so that an OsCalls leaving msg_controllen as given shows no stale message.
     message.msg_control = control.bytes;
@@ -126,11 +130,12 @@ StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
     std::memset(control.bytes, 0, sizeof(cmsghdr));
     const SysResult result = os_.RecvMsg(fd_, &message, MSG_CMSG_CLOEXEC);
     if (result.rc < 0 && result.err == EINTR) {  // Only from an OsCalls that does not retry.
-      read_buffer_.CommitAppend(0);
+      space.Commit(0);
       continue;
     }
     const size_t got = result.rc > 0 ? static_cast<size_t>(result.rc) : 0;
-    read_buffer_.CommitAppend(got);
+    space.Commit(got);
+    streaming_ = got >= ByteBuffer::kBlockSize;
     outcome.added += static_cast<int64_t>(got);
     const bool got_fds =
         result.rc >= 0 &&
@@ -150,7 +155,7 @@ StreamChannel::ReadOutcome StreamChannel::Read(bool discard, bool unbounded) {
     }
     // A short read drained the kernel's queue, unless fds cut it short (the kernel ends a read
     // at the message that carried them).
-    if (got < space.iov_len && !got_fds) break;
+    if (got < space.capacity() && !got_fds) break;
   }
   if (discard) {
     read_buffer_.Clear();

@@ -125,6 +125,7 @@ class StreamChannel {
   ReadSideMachine read_side_;
   WriteSideMachine write_side_;
   bool room_notice_owed_ = false;
+  bool streaming_ = false;  // The last read took a whole block: the next may take several.
   ByteBuffer read_buffer_;
   ByteBuffer write_buffer_;
   int64_t read_limit_ = 0;   // 0 = unlimited.

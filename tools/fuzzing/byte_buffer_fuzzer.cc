@@ -23,6 +23,9 @@
 //                   what the "kernel" took, which is appended to the other buffer (the peer)
 //   kClear          Clear()
 //   kReadAll        Read(size())
+//   kReceiveLong    a ReadSpace of up to 4 large blocks' worth (the buffer's own space, then the
+//                   thread's spare blocks), filled in order, then Commit; bytes written past
+//                   the count must not appear
 //
 // After every step, for both buffers: size() and empty() match the model, FrontBlock() is a
 // non-empty prefix of it whenever it is non-empty, and the first 4 KiB equal it. After the
@@ -46,12 +49,14 @@
 #include <vector>
 
 #include "ipc/byte_buffer.h"
+#include "ipc/read_space.h"
 #include "tools/fuzzing/fuzz_check.h"
 #include "tools/fuzzing/fuzz_input.h"
 
 namespace {
 
 using ipc::internal::ByteBuffer;
+using ipc::internal::ReadSpace;
 
 constexpr size_t kBlock = ByteBuffer::kBlockSize;
 // Ordinary appends stop at this many buffered bytes, so that one input stays fast.
@@ -78,6 +83,7 @@ enum Op : uint8_t {
   kSend,
   kClear,
   kReadAll,
+  kReceiveLong,
   kOpCount
 };
 
@@ -238,6 +244,35 @@ void Receive(Side& side, size_t min_size, size_t n, size_t extra, size_t cap, ui
   const std::string_view received(out, n);
   side.model.Append(received);  // Before the commit: `out` is the buffer's memory.
   side.buffer.CommitAppend(n);
+}
+
+// A long read as the socket makes it: a ReadSpace offering up to `want` bytes, `n` of them
+// written across its iovecs in order (and `extra` more past them, which must not be stored),
+// then Commit(n).
+void ReceiveLong(Side& side, size_t want, size_t n, size_t extra, uint8_t seed) {
+  ReadSpace space(side.buffer, want);
+  FUZZ_CHECK(space.count() >= 1 && space.count() <= ReadSpace::kMaxIov);
+  size_t offered = 0;
+  for (size_t i = 0; i < space.count(); ++i) {
+    FUZZ_CHECK(space.iov()[i].iov_base != nullptr && space.iov()[i].iov_len > 0);
+    offered += space.iov()[i].iov_len;
+  }
+  FUZZ_CHECK_EQ(offered, space.capacity());
+  FUZZ_CHECK(space.capacity() <= want);
+  // At least a block's worth (or all that was asked) is always offered.
+  FUZZ_CHECK(space.capacity() >= std::min(want, kBlock));
+  n = std::min(n, space.capacity());
+  extra = std::min(extra, space.capacity() - n);
+  std::string bytes(n + extra, '\xee');
+  FillPattern(side.model, bytes.data(), n, seed);
+  size_t copied = 0;
+  for (size_t i = 0; i < space.count() && copied < bytes.size(); ++i) {
+    const size_t length = std::min(space.iov()[i].iov_len, bytes.size() - copied);
+    std::memcpy(space.iov()[i].iov_base, bytes.data() + copied, length);
+    copied += length;
+  }
+  side.model.Append(std::string_view{bytes}.substr(0, n));
+  space.Commit(n);
 }
 
 // LocalSocket::ReadLine(max_size) as the socket implements it, checked against the model.
@@ -407,6 +442,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         CheckedCopy(side, side.model.size(), true);
         FUZZ_CHECK(side.buffer.empty());
         break;
+      case kReceiveLong: {
+        const size_t want = input.InRange(1, ReadSpace::kMaxIov * kBlock);
+        const size_t n = WithinBudget(side, input.InRange(0, ReadSpace::kMaxIov * kBlock));
+        const size_t extra = input.InRange(0, 64);
+        ReceiveLong(side, want, n, extra, input.Byte());
+        break;
+      }
       case kOpCount:
         break;
     }

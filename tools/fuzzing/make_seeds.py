@@ -67,7 +67,7 @@ SERVER_NAME_SEEDS = {
 
 # --- byte_buffer_fuzzer: operations (opcode = op * 2 + buffer), little-endian arguments -----
 (APPEND_BYTES, APPEND_PATTERN, RECEIVE, RECEIVE_LIMITED, PEEK, PEEK_BUFFERED, PARSE_IN_PLACE,
- SKIP, READ, READ_LINE, FIND, SEND, CLEAR, READ_ALL) = range(14)
+ SKIP, READ, READ_LINE, FIND, SEND, CLEAR, READ_ALL, RECEIVE_LONG) = range(15)
 BLOCK = 64 * 1024
 
 
@@ -93,6 +93,10 @@ def receive(min_size, n, extra=0, seed=0, side=0):
 
 def receive_limited(limit, n, seed=0, side=0):
     return op(RECEIVE_LIMITED, side) + u(limit - 1, 3) + u(n, 3) + bytes([seed])
+
+
+def receive_long(want, n, extra=0, seed=0, side=0):
+    return op(RECEIVE_LONG, side) + u(want - 1, 3) + u(n, 3) + bytes([extra, seed])
 
 
 def peek(n, side=0):
@@ -166,6 +170,11 @@ BYTE_BUFFER_SEEDS = {
                            find(ord("g"), 5 * 600) + find(ord("g"), 2650) + read_line(0),
     "many_blocks": b"".join(receive(BLOCK, 600 + i) for i in range(6)) + peek(5000) +
                    peek_buffered(100) + send(3, 10000, 9000) + simple(READ_ALL),
+    # Long reads over spare blocks: the first leaves blocks in the cache for the next ones.
+    "receive_long": receive_long(4 * BLOCK, 3 * BLOCK + 100, extra=20) + simple(READ_ALL) +
+                    receive_long(4 * BLOCK, 2 * BLOCK + 7) + receive_long(3 * BLOCK, 300) +
+                    append_bytes(b"x" * 10) + receive_long(BLOCK + 5, BLOCK + 5) +
+                    peek(5000) + send(64, 4 * BLOCK, 4 * BLOCK) + simple(READ_ALL, side=1),
 }
 
 

@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "ipc/buffer_block_pool.h"
 #include "testing/local_socket_mock_fixture.h"
 
 namespace ipc {
@@ -112,11 +111,7 @@ auto OfferedThenDeliver(size_t count, size_t capacity, std::string bytes) {
 TEST_F(LocalSocketMockTest, OnceAReadFillsABlockReadsTakeTheThreadsSpareBlocksToo) {
   LocalSocket& s = ConnectedSocket();
   // Give this thread's (emptied) cache every spare large block it keeps.
-  std::vector<char*> blocks;
-  for (size_t i = 0; i < internal::kSpareLargeBlocks; ++i) {
-    blocks.push_back(internal::AllocateBlock(internal::kLargeBlockSize));
-  }
-  for (char* block : blocks) internal::FreeBlock(block, internal::kLargeBlockSize);
+  AddSpareLargeBlocks(internal::kSpareLargeBlocks);
   constexpr size_t kBlock = internal::kLargeBlockSize;
   const std::string stream = PatternOf(kBlock + 100000);
   EXPECT_CALL(os_, RecvMsg(kFd, _, _))

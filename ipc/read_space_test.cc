@@ -5,34 +5,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "testing/taken_spare_blocks.h"
 
 namespace ipc {
 namespace internal {
 namespace {
 
-// Holds every spare large block of this thread while it lives (the tests start from an empty
-// cache), then gives them back.
-class TakenSpares {
- public:
-  TakenSpares() {
-    while (char* block = TakeSpareBlock(kLargeBlockSize)) blocks_.push_back(block);
-  }
-  ~TakenSpares() {
-    for (char* block : blocks_) FreeBlock(block, kLargeBlockSize);
-  }
-  TakenSpares(const TakenSpares&) = delete;
-  TakenSpares& operator=(const TakenSpares&) = delete;
-
- private:
-  std::vector<char*> blocks_;
-};
-
-// Puts `count` new large blocks into this thread's spares.
-void AddSpares(size_t count) {
-  std::vector<char*> blocks;
-  for (size_t i = 0; i < count; ++i) blocks.push_back(AllocateBlock(kLargeBlockSize));
-  for (char* block : blocks) FreeBlock(block, kLargeBlockSize);
-}
+using test::AddSpareLargeBlocks;
+using test::CountSpareLargeBlocks;
+using test::TakenSpareLargeBlocks;
 
 // Writes `data` into the space's iovecs in order (as the kernel would); returns the count.
 size_t Fill(ReadSpace& space, const std::string& data) {
@@ -58,7 +39,7 @@ std::string Drain(ByteBuffer& buffer) {
 }
 
 TEST(ReadSpaceTest, WithoutSparesALongReadGetsTheBuffersOwnBlockOnly) {
-  TakenSpares taken;
+  TakenSpareLargeBlocks taken;
   ByteBuffer buffer;
   ReadSpace space(buffer, 4 * kLargeBlockSize);
   EXPECT_EQ(space.count(), 1u);
@@ -69,8 +50,8 @@ TEST(ReadSpaceTest, WithoutSparesALongReadGetsTheBuffersOwnBlockOnly) {
 }
 
 TEST(ReadSpaceTest, SparesExtendALongReadAndTheBytesArriveInOrder) {
-  TakenSpares taken;
-  AddSpares(ReadSpace::kMaxIov);
+  TakenSpareLargeBlocks taken;
+  AddSpareLargeBlocks(ReadSpace::kMaxIov);
   ByteBuffer buffer;
   // In a small block, whose room is less than a large block: a long read starts in the
   // buffer's own spare block.
@@ -80,21 +61,18 @@ TEST(ReadSpaceTest, SparesExtendALongReadAndTheBytesArriveInOrder) {
   EXPECT_EQ(space.iov()[0].iov_len, kLargeBlockSize);
   EXPECT_EQ(space.iov()[1].iov_len, kLargeBlockSize);
   EXPECT_EQ(space.iov()[2].iov_len, 10u);
-  EXPECT_EQ(space.capacity(), 2 * kLargeBlockSize + 10);  // Never more than asked.
+  EXPECT_EQ(space.capacity(), 2 * kLargeBlockSize + 10);     // Never more than asked.
   const std::string data = Pattern(kLargeBlockSize + 1000);  // The first two iovecs.
   space.Commit(Fill(space, data));
   EXPECT_EQ(buffer.size(), 5 + data.size());
   EXPECT_EQ(Drain(buffer), "head:" + data);
-  // Every large block is back among the spares: all four can be taken again.
-  std::vector<char*> again;
-  while (char* block = TakeSpareBlock(kLargeBlockSize)) again.push_back(block);
-  EXPECT_EQ(again.size(), static_cast<size_t>(ReadSpace::kMaxIov));
-  for (char* block : again) FreeBlock(block, kLargeBlockSize);
+  // Every large block is back among the spares.
+  EXPECT_EQ(CountSpareLargeBlocks(), static_cast<size_t>(ReadSpace::kMaxIov));
 }
 
 TEST(ReadSpaceTest, NothingReadGivesEveryBlockBack) {
-  TakenSpares taken;
-  AddSpares(ReadSpace::kMaxIov);
+  TakenSpareLargeBlocks taken;
+  AddSpareLargeBlocks(ReadSpace::kMaxIov);
   ByteBuffer buffer;
   {
     ReadSpace space(buffer, 8 * kLargeBlockSize);
@@ -104,15 +82,12 @@ TEST(ReadSpaceTest, NothingReadGivesEveryBlockBack) {
   }
   EXPECT_TRUE(buffer.empty());
   EXPECT_EQ(buffer.FrontBlock(), "");
-  std::vector<char*> again;
-  while (char* block = TakeSpareBlock(kLargeBlockSize)) again.push_back(block);
-  EXPECT_EQ(again.size(), static_cast<size_t>(ReadSpace::kMaxIov));
-  for (char* block : again) FreeBlock(block, kLargeBlockSize);
+  EXPECT_EQ(CountSpareLargeBlocks(), static_cast<size_t>(ReadSpace::kMaxIov));
 }
 
 TEST(ReadSpaceTest, AShortWantIsOneIovec) {
-  TakenSpares taken;
-  AddSpares(ReadSpace::kMaxIov);
+  TakenSpareLargeBlocks taken;
+  AddSpareLargeBlocks(ReadSpace::kMaxIov);
   ByteBuffer buffer;
   ReadSpace space(buffer, 100);
   EXPECT_EQ(space.count(), 1u);

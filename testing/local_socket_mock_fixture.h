@@ -14,10 +14,10 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ipc/buffer_block_pool.h"
 #include "ipc/local_socket.h"
 #include "testing/fake_event_loop.h"
 #include "testing/mock_os_calls.h"
+#include "testing/taken_spare_blocks.h"
 
 namespace ipc {
 namespace test {
@@ -33,26 +33,6 @@ inline constexpr int kFd = 100;
 inline std::string PathOf(const sockaddr* address) {
   return reinterpret_cast<const sockaddr_un*>(address)->sun_path;
 }
-
-// Holds every spare large buffer block of the calling thread while it lives, so that a test's
-// reads start from an empty cache (one block per recvmsg until blocks are freed) whatever
-// earlier tests left there; gives them back at the end.
-class TakenSpareLargeBlocks {
- public:
-  TakenSpareLargeBlocks() {
-    while (char* block = internal::TakeSpareBlock(internal::kLargeBlockSize)) {
-      blocks_.push_back(block);
-    }
-  }
-  ~TakenSpareLargeBlocks() {
-    for (char* block : blocks_) internal::FreeBlock(block, internal::kLargeBlockSize);
-  }
-  TakenSpareLargeBlocks(const TakenSpareLargeBlocks&) = delete;
-  TakenSpareLargeBlocks& operator=(const TakenSpareLargeBlocks&) = delete;
-
- private:
-  std::vector<char*> blocks_;
-};
 
 // The fixture: a FakeEventLoop, a StrictMock<MockOsCalls> whose Close() checks fds back into
 // an FdLedger, the socket under test and the log of its signals. TearDown() asserts that no fd
@@ -137,7 +117,9 @@ class LocalSocketMockTest : public ::testing::Test {
     });
   }
 
-  TakenSpareLargeBlocks spare_blocks_;  // First: the socket's blocks are freed before.
+  // First: the socket's blocks are freed before these go back. Reads start with no spare
+  // blocks (one block per recvmsg) whatever earlier tests left in the cache.
+  TakenSpareLargeBlocks spare_blocks_;
   eventloop::FakeEventLoop loop_;
   ::testing::StrictMock<MockOsCalls> os_;
   FdLedger ledger_;

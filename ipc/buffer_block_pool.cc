@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "ipc/thread_local_instance.h"
+
 namespace ipc {
 namespace internal {
 namespace {
@@ -13,26 +15,17 @@ struct SpareBlocks {
   size_t count = 0;
 };
 
-// The calling thread's cache. Destroyed with the thread; blocks freed after that (by a static
-// object destroyed at exit) go straight back to the heap.
+// A thread's cache (a ThreadLocalInstance: blocks freed after the thread's cache is gone, by
+// a static object destroyed at exit, go straight back to the heap).
 class ThreadCache {
  public:
-  ThreadCache() { phase_ = Phase::kAlive; }
+  ThreadCache() = default;
   ~ThreadCache() {
-    phase_ = Phase::kDestroyed;
     for (size_t i = 0; i < large_.count; ++i) delete[] large_.blocks[i];
     for (size_t i = 0; i < small_.count; ++i) delete[] small_.blocks[i];
   }
   ThreadCache(const ThreadCache&) = delete;
   ThreadCache& operator=(const ThreadCache&) = delete;
-
-  // The cache, or nullptr once this thread's cache was destroyed.
-  static ThreadCache* Get() {
-    // Checked first: control must not reach a destroyed thread_local's definition again.
-    if (phase_ == Phase::kDestroyed) return nullptr;
-    thread_local ThreadCache cache;
-    return &cache;
-  }
 
   char* Take(size_t capacity) {
     if (capacity == kLargeBlockSize) return Pop(large_);
@@ -59,19 +52,16 @@ class ThreadCache {
     return true;
   }
 
-  enum class Phase : unsigned char { kNotCreated, kAlive, kDestroyed };
-  // Trivially destructible, so it stays readable after the cache is destroyed.
-  static thread_local Phase phase_;
   SpareBlocks<kSpareLargeBlocks> large_;
   SpareBlocks<kSpareSmallBlocks> small_;
 };
 
-thread_local ThreadCache::Phase ThreadCache::phase_ = ThreadCache::Phase::kNotCreated;
+using ThreadCaches = ThreadLocalInstance<ThreadCache>;
 
 }  // namespace
 
 char* TakeSpareBlock(size_t capacity) {
-  ThreadCache* cache = ThreadCache::Get();
+  ThreadCache* cache = ThreadCaches::Get();
   return cache != nullptr ? cache->Take(capacity) : nullptr;
 }
 
@@ -82,7 +72,7 @@ char* AllocateBlock(size_t capacity) {
 
 void FreeBlock(char* block, size_t capacity) {
   if (block == nullptr) return;
-  ThreadCache* cache = ThreadCache::Get();
+  ThreadCache* cache = ThreadCaches::Get();
   if (cache == nullptr || !cache->Keep(block, capacity)) delete[] block;
 }
 

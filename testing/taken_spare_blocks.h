@@ -26,14 +26,15 @@ class TakenSpareLargeBlocks {
   TakenSpareLargeBlocks(const TakenSpareLargeBlocks&) = delete;
   TakenSpareLargeBlocks& operator=(const TakenSpareLargeBlocks&) = delete;
 
+  // How many blocks it holds.
   size_t size() const { return blocks_.size(); }
 
  private:
   std::vector<char*> blocks_;
 };
 
-// Puts `count` new large blocks into the calling thread's spares (those beyond its cap go
-// back to the heap).
+// Takes `count` large blocks (spare or new) and frees them all: the calling thread's spares
+// then hold at least min(count, its cap).
 inline void AddSpareLargeBlocks(size_t count) {
   std::vector<char*> blocks;
   for (size_t i = 0; i < count; ++i)

@@ -1,12 +1,13 @@
 // The bench behind tools/bench: measures LocalSocket/LocalServer on LibeventLoop against a
 // baseline in the same run (raw blocking read/write for socket workloads, raw libevent for
 // timers and posts), interleaving the implementations within each repetition, and prints the
-// medians as a markdown table (stdout) and, with --json FILE, one JSON line per workload.
+// medians as a markdown table (stdout) and, with --json FILE, one JSON line per workload. The
+// connections workload also runs a minimal epoll pair, reported beside its figure.
 // Progress and problems go to stderr. Exits 0 when every measurement succeeded (strace
 // failures only make the syscall counts null), 1 otherwise, 2 on a bad command line.
 #include <signal.h>
 
-#include <array>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -46,8 +47,31 @@ std::vector<const WorkloadSpec*> SelectWorkloads(const Options& options) {
 struct Samples {
   std::vector<Metrics> ours;
   std::vector<Metrics> baseline;
+  std::vector<Metrics> epoll_floor;  // connections only
   std::vector<std::string> errors;
+
+  std::vector<Metrics>& Of(Impl impl) {
+    switch (impl) {
+      case Impl::kOurs:
+        return ours;
+      case Impl::kEpollFloor:
+        return epoll_floor;
+      case Impl::kBaseline:
+        break;
+    }
+    return baseline;
+  }
 };
+
+// The implementations that measure `spec`, in the order of repetition `rep` (1-based): the
+// order rotates from one repetition to the next.
+std::vector<Impl> ImplOrder(const WorkloadSpec& spec, int rep) {
+  std::vector<Impl> order{Impl::kOurs, Impl::kBaseline};
+  if (spec.family == Family::kConnections) order.push_back(Impl::kEpollFloor);
+  std::rotate(order.begin(), order.begin() + (rep - 1) % static_cast<int>(order.size()),
+              order.end());
+  return order;
+}
 
 // One measurement, with a progress line on stderr; the result goes into `samples`.
 void Measure(Runner& runner, const WorkloadSpec& spec, Impl impl, int rep, int reps,
@@ -66,7 +90,7 @@ void Measure(Runner& runner, const WorkloadSpec& spec, Impl impl, int rep, int r
   std::fprintf(stderr, "[%d/%d] %-24s %-11s %10.4g %-7s (%.1f s)\n", rep, reps,
                std::string(spec.name).c_str(), impl_name.c_str(), metrics->at("value"),
                std::string(spec.unit).c_str(), seconds);
-  (impl == Impl::kOurs ? samples.ours : samples.baseline).push_back(*metrics);
+  samples.Of(impl).push_back(*metrics);
 }
 
 // The traced pingpong runs: adds the syscall counts to the pingpong summary. strace problems
@@ -138,13 +162,11 @@ int Main(const std::vector<std::string>& args) {
   const int64_t start = WallNanoseconds();
 
   // Repetitions outermost, so a burst of noise hits one repetition of many workloads rather
-  // than every repetition of one; the order of the implementations alternates.
+  // than every repetition of one; the order of the implementations rotates.
   std::vector<Samples> samples(workloads.size());
   for (int rep = 1; rep <= options.reps; ++rep) {
     for (size_t w = 0; w < workloads.size(); ++w) {
-      const std::array<Impl, 2> order = rep % 2 == 1 ? std::array{Impl::kOurs, Impl::kBaseline}
-                                                     : std::array{Impl::kBaseline, Impl::kOurs};
-      for (const Impl impl : order)
+      for (const Impl impl : ImplOrder(*workloads[w], rep))
         Measure(runner, *workloads[w], impl, rep, options.reps, samples[w]);
     }
   }
@@ -153,7 +175,8 @@ int Main(const std::vector<std::string>& args) {
   bool failed = false;
   for (size_t w = 0; w < workloads.size(); ++w) {
     WorkloadSummary summary{workloads[w], MedianMetrics(samples[w].ours),
-                            MedianMetrics(samples[w].baseline), samples[w].errors};
+                            MedianMetrics(samples[w].baseline), samples[w].errors,
+                            MedianMetrics(samples[w].epoll_floor)};
     if (summary.spec->family == Family::kPingpong && options.strace_rtts > 0) {
       MeasureSyscalls(runner, summary);
     }

@@ -76,6 +76,7 @@ TEST(SummaryTest, PingpongJsonLine) {
                            {"allocs_per_msg", 4},
                            {"syscalls_per_rtt", 4.0001}},
                           {{"value", 10}, {"syscalls_per_rtt", 2}},
+                          {},
                           {}};
   EXPECT_EQ(WorkloadJson(summary),
             R"({"workload": "pingpong", "impl": "localsocket", "value": 12.5, "unit": "us", )"
@@ -84,8 +85,24 @@ TEST(SummaryTest, PingpongJsonLine) {
             R"("syscalls_per_rtt": 4.0001, "client_syscalls_per_rtt": null})");
 }
 
+TEST(SummaryTest, ConnectionsJsonLineEndsWithTheEpollFloor) {
+  WorkloadSummary summary{FindWorkload("connections"),
+                          {{"value", 0.3}, {"rss_per_conn_kib", 0.5}, {"allocs_per_msg", 6}},
+                          {{"value", 0.1}},
+                          {},
+                          {{"value", 0.2}}};
+  EXPECT_EQ(WorkloadJson(summary),
+            R"({"workload": "connections", "impl": "localsocket", "value": 0.3, "unit": "s", )"
+            R"("baseline": "raw", "baseline_value": 0.1, "ratio": 3, )"
+            R"("higher_is_better": false, "rss_per_conn_kib": 0.5, "allocs_per_msg": 6, )"
+            R"("epoll_floor_value": 0.2, "epoll_floor_ratio": 1.5})");
+  summary.epoll_floor.clear();
+  EXPECT_NE(WorkloadJson(summary).find(R"("epoll_floor_value": null, "epoll_floor_ratio": null})"),
+            std::string::npos);
+}
+
 TEST(SummaryTest, PostJsonLineWithMissingBaseline) {
-  WorkloadSummary summary{FindWorkload("post_cross_thread"), {{"value", 2500000}}, {}, {}};
+  WorkloadSummary summary{FindWorkload("post_cross_thread"), {{"value", 2500000}}, {}, {}, {}};
   EXPECT_EQ(WorkloadJson(summary),
             R"({"workload": "post_cross_thread", "impl": "localsocket", "value": 2500000, )"
             R"("unit": "tasks/s", "baseline": "libevent", "baseline_value": null, )"
@@ -111,11 +128,28 @@ TEST(TableTest, Figures) {
 
 TEST(TableTest, RowWithRatio) {
   const std::string report = MarkdownReport(
-      {{FindWorkload("timers"), {{"value", 300}}, {{"value", 400}}, {"libevent: boom"}}});
+      {{FindWorkload("timers"), {{"value", 300}}, {{"value", 400}}, {"libevent: boom"}, {}}});
   EXPECT_NE(report.find("| timers | ns | 300 | libevent | 400 | 0.75x | lower |\n"),
             std::string::npos)
       << report;
   EXPECT_NE(report.find("- timers, libevent: boom\n"), std::string::npos) << report;
+}
+
+TEST(TableTest, ConnectionsDetailAgainstTheEpollFloor) {
+  const std::string report = MarkdownReport(
+      {{FindWorkload("connections"), {{"value", 0.3}}, {{"value", 0.1}}, {}, {{"value", 0.2}}}});
+  EXPECT_NE(report.find("| connections | s, against the minimal epoll pair (not a baseline) | "
+                        "0.300 | 0.200 | 1.50x |\n"),
+            std::string::npos)
+      << report;
+}
+
+TEST(WorkloadsTest, ImplementationNames) {
+  const WorkloadSpec& connections = *FindWorkload("connections");
+  EXPECT_EQ(ImplName(connections, Impl::kOurs), "localsocket");
+  EXPECT_EQ(ImplName(connections, Impl::kBaseline), "raw");
+  EXPECT_EQ(ImplName(connections, Impl::kEpollFloor), "epoll");
+  EXPECT_EQ(ImplName(*FindWorkload("timers"), Impl::kBaseline), "libevent");
 }
 
 TEST(OptionsTest, SizesWithSuffixes) {

@@ -2,72 +2,19 @@
 #include "tools/benchmark/raw_roles.h"
 
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tools/benchmark/fd_io.h"
 #include "tools/benchmark/role_logic.h"
+#include "tools/benchmark/unix_fds.h"
 
 namespace bench {
 namespace {
-
-// "what: strerror(errno)".
-std::string ErrnoText(std::string_view what) { return std::string(what) + ": " + strerror(errno); }
-
-// The fds a role opened; all closed when the role ends.
-class FdSet {
- public:
-  FdSet() = default;
-  ~FdSet() {
-    for (const int fd : fds_) close(fd);
-  }
-  FdSet(const FdSet&) = delete;
-  FdSet& operator=(const FdSet&) = delete;
-  // Takes `fd` (if valid) and returns it.
-  int Add(int fd) {
-    if (fd >= 0) fds_.push_back(fd);
-    return fd;
-  }
-
- private:
-  std::vector<int> fds_;
-};
-
-// An AF_UNIX address for `path` (it fits: the bench's directory is short).
-sockaddr_un Address(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  memcpy(address.sun_path, path.c_str(), std::min(path.size() + 1, sizeof(address.sun_path)));
-  return address;
-}
-
-// A blocking stream socket listening on `path`; -1 on failure.
-int Listen(const std::string& path, FdSet& fds) {
-  const int fd = fds.Add(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const sockaddr_un address = Address(path);
-  if (fd < 0 || bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 ||
-      listen(fd, kListenBacklog) != 0) {
-    return -1;
-  }
-  return fd;
-}
-
-// A blocking stream socket connected to `path`; -1 on failure.
-int Connect(const std::string& path, FdSet& fds) {
-  const int fd = fds.Add(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const sockaddr_un address = Address(path);
-  if (fd < 0 || connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
-    return -1;
-  }
-  return fd;
-}
 
 // Accepts one connection; -1 on failure.
 int Accept(int listen_fd, FdSet& fds) {
@@ -170,7 +117,7 @@ int OpenConnections(const SocketRun& run, const ParentLink& link, FdSet& fds) {
   connections.reserve(run.connections);
   stats.Start();
   for (uint64_t i = 0; i < run.connections; ++i) {
-    const int fd = Connect(run.path, fds);
+    const int fd = ConnectUnix(run.path, 0, fds);
     if (fd < 0) return link.Fail(ErrnoText("connect #" + std::to_string(i)));
     if (!WriteAll(fd, IndexedMessage(i))) return link.Fail(ErrnoText("write"));
     connections.push_back(fd);
@@ -188,7 +135,7 @@ int OpenConnections(const SocketRun& run, const ParentLink& link, FdSet& fds) {
 
 int RunRawServer(const SocketRun& run, const ParentLink& link) {
   FdSet fds;
-  const int listen_fd = Listen(run.path, fds);
+  const int listen_fd = ListenUnix(run.path, 0, fds);
   if (listen_fd < 0) return link.Fail(ErrnoText("listen on " + run.path));
   int status = 1;
   switch (run.family) {
@@ -215,7 +162,7 @@ int RunRawServer(const SocketRun& run, const ParentLink& link) {
 int RunRawClient(const SocketRun& run, const ParentLink& link) {
   FdSet fds;
   if (run.family == Family::kConnections) return OpenConnections(run, link, fds);
-  const int fd = Connect(run.path, fds);
+  const int fd = ConnectUnix(run.path, 0, fds);
   if (fd < 0) return link.Fail(ErrnoText("connect to " + run.path));
   if (run.family == Family::kStream) return SendStream(run, link, fd);
   return PlayPingpong(run, link, fd);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "tools/benchmark/child.h"
+#include "tools/benchmark/epoll_roles.h"
 #include "tools/benchmark/our_roles.h"
 #include "tools/benchmark/raw_roles.h"
 #include "tools/benchmark/strace.h"
@@ -19,24 +20,42 @@ struct Pair {
   std::unique_ptr<Child> client;
 };
 
+// The server process of `run`'s implementation; its exit status.
+int RunServer(const SocketRun& run, ParentLink& link) {
+  switch (run.impl) {
+    case Impl::kOurs:
+      return RunOurServer(run, link);
+    case Impl::kEpollFloor:
+      return RunEpollServer(run, link);
+    case Impl::kBaseline:
+      break;
+  }
+  return RunRawServer(run, link);
+}
+
+// The client process of `run`'s implementation; its exit status.
+int RunClient(const SocketRun& run, ParentLink& link) {
+  switch (run.impl) {
+    case Impl::kOurs:
+      return RunOurClient(run, link);
+    case Impl::kEpollFloor:
+      return RunEpollClient(run, link);
+    case Impl::kBaseline:
+      break;
+  }
+  return RunRawClient(run, link);
+}
+
 // Starts the server, waits until it listens, then starts the client. False (*error set) on
 // failure; the children started so far are killed with `pair`.
 bool StartPair(const SocketRun& run, std::chrono::milliseconds timeout, Pair& pair,
                std::string* error) {
   unlink(run.path.c_str());  // A socket file left by an interrupted run.
   pair.server = Child::Start(
-      "server",
-      [&run](ParentLink& link) {
-        return run.impl == Impl::kOurs ? RunOurServer(run, link) : RunRawServer(run, link);
-      },
-      error);
+      "server", [&run](ParentLink& link) { return RunServer(run, link); }, error);
   if (!pair.server || !AwaitExactLine(*pair.server, {}, "ready", timeout, error)) return false;
   pair.client = Child::Start(
-      "client",
-      [&run](ParentLink& link) {
-        return run.impl == Impl::kOurs ? RunOurClient(run, link) : RunRawClient(run, link);
-      },
-      error);
+      "client", [&run](ParentLink& link) { return RunClient(run, link); }, error);
   return pair.client != nullptr;
 }
 

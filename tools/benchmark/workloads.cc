@@ -28,7 +28,15 @@ const WorkloadSpec* FindWorkload(std::string_view name) {
 }
 
 std::string_view ImplName(const WorkloadSpec& spec, Impl impl) {
-  return impl == Impl::kOurs ? "localsocket" : spec.baseline;
+  switch (impl) {
+    case Impl::kOurs:
+      return "localsocket";
+    case Impl::kEpollFloor:
+      return "epoll";
+    case Impl::kBaseline:
+      break;
+  }
+  return spec.baseline;
 }
 
 }  // namespace bench

@@ -19,8 +19,9 @@ enum class Family {
   kPostCrossThread,  // Tasks posted from a second thread (tasks per second).
 };
 
-// The two implementations every workload runs: ours, and the baseline in the same binary.
-enum class Impl { kOurs, kBaseline };
+// The implementations: ours and the baseline in the same binary run every workload; the
+// minimal epoll pair (see epoll_roles.h) runs beside them for connections only.
+enum class Impl { kOurs, kBaseline, kEpollFloor };
 
 // One workload. Sizes come from the Options, except a stream's chunk size.
 struct WorkloadSpec {
@@ -45,7 +46,7 @@ inline bool IsSocketFamily(Family family) {
   return family == Family::kStream || family == Family::kPingpong || family == Family::kConnections;
 }
 
-// "localsocket" for ours, else the workload's baseline name.
+// "localsocket" for ours, "epoll" for the epoll pair, else the workload's baseline name.
 std::string_view ImplName(const WorkloadSpec& spec, Impl impl);
 
 }  // namespace bench

@@ -1,8 +1,8 @@
 // The bench behind tools/bench: measures LocalSocket/LocalServer on LibeventLoop against a
 // baseline in the same run (raw blocking read/write for socket workloads, raw libevent for
 // timers and posts), interleaving the implementations within each repetition, and prints the
-// medians as a markdown table (stdout) and, with --json FILE, one JSON line per workload. The
-// connections workload also runs a minimal epoll pair, reported beside its figure.
+// medians as a markdown table (stdout) and, with --json FILE, one JSON line per workload.
+// Pingpong and connections also run a minimal epoll pair, reported beside their figures.
 // Progress and problems go to stderr. Exits 0 when every measurement succeeded (strace
 // failures only make the syscall counts null), 1 otherwise, 2 on a bad command line.
 #include <signal.h>
@@ -47,7 +47,7 @@ std::vector<const WorkloadSpec*> SelectWorkloads(const Options& options) {
 struct Samples {
   std::vector<Metrics> ours;
   std::vector<Metrics> baseline;
-  std::vector<Metrics> epoll_floor;  // connections only
+  std::vector<Metrics> epoll_floor;  // where HasEpollFloor
   std::vector<std::string> errors;
 
   std::vector<Metrics>& Of(Impl impl) {
@@ -67,7 +67,7 @@ struct Samples {
 // order rotates from one repetition to the next.
 std::vector<Impl> ImplOrder(const WorkloadSpec& spec, int rep) {
   std::vector<Impl> order{Impl::kOurs, Impl::kBaseline};
-  if (spec.family == Family::kConnections) order.push_back(Impl::kEpollFloor);
+  if (HasEpollFloor(spec.family)) order.push_back(Impl::kEpollFloor);
   std::rotate(order.begin(), order.begin() + (rep - 1) % static_cast<int>(order.size()),
               order.end());
   return order;

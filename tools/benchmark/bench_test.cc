@@ -77,12 +77,13 @@ TEST(SummaryTest, PingpongJsonLine) {
                            {"syscalls_per_rtt", 4.0001}},
                           {{"value", 10}, {"syscalls_per_rtt", 2}},
                           {},
-                          {}};
+                          {{"value", 11}}};
   EXPECT_EQ(WorkloadJson(summary),
             R"({"workload": "pingpong", "impl": "localsocket", "value": 12.5, "unit": "us", )"
             R"("baseline": "raw", "baseline_value": 10, "ratio": 1.25, )"
             R"("higher_is_better": false, "p50_us": 12, "p99_us": 20, "allocs_per_msg": 4, )"
-            R"("syscalls_per_rtt": 4.0001, "client_syscalls_per_rtt": null})");
+            R"("syscalls_per_rtt": 4.0001, "client_syscalls_per_rtt": null, )"
+            R"("epoll_floor_value": 11, "epoll_floor_ratio": 1.13636})");
 }
 
 TEST(SummaryTest, ConnectionsJsonLineEndsWithTheEpollFloor) {

@@ -37,6 +37,40 @@ int WaitForEvents(int epoll_fd, epoll_event* events) {
   return count;
 }
 
+// Pingpong server: accepts the client, then echoes what it reads until the client closes.
+int ServePingpong(const SocketRun& run, const ParentLink& link, int listen_fd, FdSet& fds) {
+  const int epoll_fd = fds.Add(epoll_create1(EPOLL_CLOEXEC));
+  if (epoll_fd < 0 || !WatchInput(epoll_fd, listen_fd, 0)) return link.Fail(ErrnoText("epoll"));
+  link.Send("ready");
+  EchoCounter counter(run);
+  bool reported = false;
+  int fd = -1;
+  char buffer[kMessageSize];
+  epoll_event events[kMaxEvents];
+  while (true) {
+    const int count = WaitForEvents(epoll_fd, events);
+    if (count < 0) return link.Fail(ErrnoText("epoll_wait"));
+    for (int i = 0; i < count; ++i) {
+      if (events[i].data.u64 == 0) {
+        fd = fds.Add(accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+        if (fd < 0 && errno != EAGAIN && errno != EINTR) return link.Fail(ErrnoText("accept"));
+        if (fd >= 0 && !WatchInput(epoll_fd, fd, 1)) return link.Fail(ErrnoText("epoll"));
+        continue;
+      }
+      const ssize_t n = read(fd, buffer, sizeof(buffer));
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n < 0) return link.Fail(ErrnoText("read"));
+      if (n == 0) return reported ? 0 : link.Fail("the client closed early");
+      // One request is in flight at a time, so the send buffer takes its echo at once.
+      if (write(fd, buffer, static_cast<size_t>(n)) != n) return link.Fail(ErrnoText("write"));
+      if (counter.Add(static_cast<uint64_t>(n))) {
+        link.SendResult(counter.Result());
+        reported = true;
+      }
+    }
+  }
+}
+
 // The server's side of one connection.
 struct ServerConnection {
   int fd = -1;
@@ -62,7 +96,8 @@ int ServeConnections(const SocketRun& run, const ParentLink& link, int listen_fd
     for (int i = 0; i < count; ++i) {
       if (events[i].data.u64 == 0) {
         while (true) {
-          const int fd = fds.Add(accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+          const int fd =
+              fds.Add(accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
           if (fd < 0) break;
           if (connections.size() == run.connections) return link.Fail("too many connections");
           connections.push_back(ServerConnection{fd});
@@ -107,14 +142,50 @@ bool StartConnection(const SocketRun& run, int epoll_fd, uint64_t index, FdSet& 
   return write(fd, message.data(), message.size()) == static_cast<ssize_t>(message.size());
 }
 
+// Pingpong client: one request, its echo, and again.
+int PlayPingpong(const SocketRun& run, const ParentLink& link) {
+  FdSet fds;
+  const int epoll_fd = fds.Add(epoll_create1(EPOLL_CLOEXEC));
+  const int fd = ConnectUnix(run.path, SOCK_NONBLOCK, fds);
+  if (epoll_fd < 0 || fd < 0 || !WatchInput(epoll_fd, fd, 0)) {
+    return link.Fail(ErrnoText("connect to " + run.path));
+  }
+  RoundTrips trips(run, link);
+  char echo[kMessageSize];
+  epoll_event events[kMaxEvents];
+  while (!trips.done()) {
+    const std::string_view request = trips.NextRequest();
+    // One request is in flight at a time, so the send buffer takes it at once.
+    if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+      return link.Fail(ErrnoText("write"));
+    }
+    size_t got = 0;
+    while (got < sizeof(echo)) {
+      if (WaitForEvents(epoll_fd, events) < 0) return link.Fail(ErrnoText("epoll_wait"));
+      const ssize_t n = read(fd, echo + got, sizeof(echo) - got);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) return link.Fail(n == 0 ? "read: early EOF" : ErrnoText("read"));
+      got += static_cast<size_t>(n);
+    }
+    if (!trips.OnEcho(std::string_view(echo, sizeof(echo)))) return link.Fail("wrong echo");
+  }
+  link.SendResult(trips.Result());
+  return 0;
+}
+
+// The refusal of the stream workloads.
+constexpr std::string_view kOnlyPingpongAndConnections =
+    "the epoll pair runs pingpong and connections only";
+
 }  // namespace
 
 int RunEpollServer(const SocketRun& run, const ParentLink& link) {
-  if (run.family != Family::kConnections) return link.Fail("the epoll pair runs connections only");
+  if (run.family == Family::kStream) return link.Fail(kOnlyPingpongAndConnections);
   FdSet fds;
   const int listen_fd = ListenUnix(run.path, SOCK_NONBLOCK, fds);
   if (listen_fd < 0) return link.Fail(ErrnoText("listen on " + run.path));
-  const int status = ServeConnections(run, link, listen_fd, fds);
+  const int status = run.family == Family::kPingpong ? ServePingpong(run, link, listen_fd, fds)
+                                                     : ServeConnections(run, link, listen_fd, fds);
   unlink(run.path.c_str());
   // Connections stay open until the main process ends the run.
   while (status == 0 && link.WaitForCommand()) {
@@ -123,7 +194,8 @@ int RunEpollServer(const SocketRun& run, const ParentLink& link) {
 }
 
 int RunEpollClient(const SocketRun& run, const ParentLink& link) {
-  if (run.family != Family::kConnections) return link.Fail("the epoll pair runs connections only");
+  if (run.family == Family::kStream) return link.Fail(kOnlyPingpongAndConnections);
+  if (run.family == Family::kPingpong) return PlayPingpong(run, link);
   FdSet fds;
   const int epoll_fd = fds.Add(epoll_create1(EPOLL_CLOEXEC));
   if (epoll_fd < 0) return link.Fail(ErrnoText("epoll_create1"));

@@ -133,9 +133,9 @@ std::string Usage() {
 
 Measures LocalSocket/LocalServer on LibeventLoop against a baseline in the same run (raw
 blocking read/write for socket workloads, raw libevent for timers and posts), interleaving the
-implementations within each repetition, and prints a markdown table of the medians. The
-connections workload also runs a minimal epoll client and server (not a baseline: the least an
-event loop can do here), reported beside it as our time over theirs.
+implementations within each repetition, and prints a markdown table of the medians. Pingpong
+and connections also run a minimal epoll client and server (not a baseline: the least an event
+loop can do there), reported beside them as our figure over theirs.
 
   --quick              small sizes and 1 repetition (every workload still runs)
   --json FILE          also write one JSON object per line, one line per workload

@@ -1,6 +1,6 @@
 // Runs small socket-workload pairs end to end, in child processes: each implementation of the
-// connections workload completes and reports its figures, and the epoll pair refuses the other
-// socket workloads with a clear error.
+// pingpong and connections workloads completes and reports its figures, and the epoll pair
+// refuses the stream workloads with a clear error.
 #include "tools/benchmark/socket_pair.h"
 
 #include <gtest/gtest.h>
@@ -51,6 +51,23 @@ TEST_P(SocketPairTest, ConnectionsRunReportsItsTimeAndTheServerFigures) {
   EXPECT_EQ(metrics->count("allocs_per_msg"), 1u);
 }
 
+TEST_P(SocketPairTest, PingpongRunReportsItsRoundTripsAndTheServerFigures) {
+  ScratchDir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  SocketRun run = SmallConnectionsRun(GetParam(), scratch);
+  run.family = Family::kPingpong;
+  run.warmup_rtts = 5;
+  run.rtts = 50;
+  std::string error;
+  const std::optional<Metrics> metrics = RunSocketPair(run, kTimeout, &error);
+  ASSERT_TRUE(metrics.has_value()) << error;
+  for (const char* figure : {"value", "p50_us", "p99_us", "allocs_per_msg"}) {
+    EXPECT_EQ(metrics->count(figure), 1u) << figure;
+  }
+  EXPECT_GT(metrics->at("value"), 0.0);
+  EXPECT_LE(metrics->at("p50_us"), metrics->at("p99_us"));
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryImplementation, SocketPairTest,
                          testing::Values(Impl::kOurs, Impl::kBaseline, Impl::kEpollFloor),
                          [](const testing::TestParamInfo<Impl>& info) {
@@ -65,15 +82,17 @@ INSTANTIATE_TEST_SUITE_P(EveryImplementation, SocketPairTest,
                            return std::string("Unknown");
                          });
 
-TEST(EpollPairTest, RefusesTheOtherSocketWorkloads) {
+TEST(EpollPairTest, RefusesTheStreamWorkloads) {
   ScratchDir scratch;
   ASSERT_FALSE(scratch.path().empty());
   SocketRun run = SmallConnectionsRun(Impl::kEpollFloor, scratch);
-  run.family = Family::kPingpong;
-  run.rtts = 10;
+  run.family = Family::kStream;
+  run.stream_bytes = 4096;
+  run.chunk = 1024;
   std::string error;
   EXPECT_FALSE(RunSocketPair(run, kTimeout, &error).has_value());
-  EXPECT_NE(error.find("the epoll pair runs connections only"), std::string::npos) << error;
+  EXPECT_NE(error.find("the epoll pair runs pingpong and connections only"), std::string::npos)
+      << error;
 }
 
 }  // namespace

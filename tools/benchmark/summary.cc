@@ -57,7 +57,7 @@ std::string WorkloadJson(const WorkloadSummary& summary) {
   for (const std::string& name : ExtraFigures(spec.family)) {
     line.AddNumber(name, Find(summary.ours, name));
   }
-  if (spec.family == Family::kConnections) {
+  if (HasEpollFloor(spec.family)) {
     const std::optional<double> floor_value = Find(summary.epoll_floor, "value");
     line.AddNumber("epoll_floor_value", floor_value)
         .AddNumber("epoll_floor_ratio", Ratio(value, floor_value));

@@ -16,7 +16,7 @@ struct WorkloadSummary {
   Metrics ours;      // Each figure's median over the repetitions (plus the syscall counts).
   Metrics baseline;  // The same for the baseline.
   std::vector<std::string> errors;  // "impl: message" of every failed measurement.
-  Metrics epoll_floor;              // connections: the minimal epoll pair's medians; else empty.
+  Metrics epoll_floor;              // The minimal epoll pair's medians (if HasEpollFloor).
 };
 
 // The median of each figure over the repetitions that produced it.
@@ -29,7 +29,7 @@ const std::vector<std::string>& ExtraFigures(Family family);
 
 // The workload's --json line (no newline), for our implementation: workload, impl, value,
 // unit, baseline, baseline_value, ratio, higher_is_better, then ExtraFigures (null when
-// missing); for connections also epoll_floor_value and epoll_floor_ratio (value over it).
+// missing); where HasEpollFloor, also epoll_floor_value and epoll_floor_ratio (value over it).
 std::string WorkloadJson(const WorkloadSummary& summary);
 
 }  // namespace bench

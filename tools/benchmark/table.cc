@@ -66,7 +66,7 @@ std::string MarkdownReport(const std::vector<WorkloadSummary>& summaries) {
                  " | " + FormatFigure(value) + " | " + FormatFigure(baseline) + " | " +
                  FormatRatio(Ratio(value, baseline)) + " |\n";
     }
-    if (summary.spec->family == Family::kConnections) {
+    if (HasEpollFloor(summary.spec->family)) {
       const std::optional<double> value = Find(summary.ours, "value");
       const std::optional<double> floor_value = Find(summary.epoll_floor, "value");
       details += "| " + std::string(summary.spec->name) + " | " + std::string(summary.spec->unit) +

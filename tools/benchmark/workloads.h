@@ -20,7 +20,7 @@ enum class Family {
 };
 
 // The implementations: ours and the baseline in the same binary run every workload; the
-// minimal epoll pair (see epoll_roles.h) runs beside them for connections only.
+// minimal epoll pair (see epoll_roles.h) runs beside them where HasEpollFloor.
 enum class Impl { kOurs, kBaseline, kEpollFloor };
 
 // One workload. Sizes come from the Options, except a stream's chunk size.
@@ -44,6 +44,11 @@ const WorkloadSpec* FindWorkload(std::string_view name);
 // True for the workloads over a socket (their baseline is raw blocking read/write).
 inline bool IsSocketFamily(Family family) {
   return family == Family::kStream || family == Family::kPingpong || family == Family::kConnections;
+}
+
+// True for the workloads the minimal epoll pair runs beside ours: pingpong and connections.
+inline bool HasEpollFloor(Family family) {
+  return family == Family::kPingpong || family == Family::kConnections;
 }
 
 // "localsocket" for ours, "epoll" for the epoll pair, else the workload's baseline name.

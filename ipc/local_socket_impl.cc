@@ -76,9 +76,9 @@ void LocalSocket::Impl::OnConnected() {
   channel_.Open(connector_->TakeConnectedFd());
   open_mode_ = requested_open_mode_;
   // An absolute path or an abstract name is its own full name: the two share one string.
-  std::string full_name = connector_->TakeFullName();
+  const std::string_view full_name = connector_->FullName();
   full_server_name_ =
-      full_name == server_name_.get() ? server_name_ : internal::SharedName(std::move(full_name));
+      full_name == server_name_.get() ? server_name_ : internal::SharedName(std::string(full_name));
   // A connected socket keeps no connect state (the connector touches nothing after this call).
   connector_.reset();
   sequencer_.ConnectionMade();

@@ -17,46 +17,51 @@ std::string TempDirectory() {
   return directory;  // Empty for "/": names then resolve to "/name".
 }
 
-NameError ResolveServerName(std::string_view name, bool abstract, ResolvedName* resolved) {
+NameError ResolveServerAddress(std::string_view name, bool abstract, sockaddr_un* address,
+                               socklen_t* length) {
   if (name.empty()) return NameError::kEmpty;
-  ResolvedName result;
-  result.address.sun_family = AF_UNIX;
+  sockaddr_un result{};
+  result.sun_family = AF_UNIX;
+  size_t used = 0;  // Bytes of sun_path taken, including the leading or terminating NUL.
   if (abstract) {
     if (name.size() > kMaxAbstractNameLength) return NameError::kTooLong;
-    result.full_name.assign(name);
-    result.address.sun_path[0] = '\0';
-    std::memcpy(result.address.sun_path + 1, name.data(), name.size());
-    result.address_length =
-        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    result.sun_path[0] = '\0';
+    std::memcpy(result.sun_path + 1, name.data(), name.size());
+    used = 1 + name.size();
   } else {
     if (name.find('\0') != std::string_view::npos) return NameError::kContainsNul;
-    if (name.front() == '/') {
-      result.full_name.assign(name);
-    } else {
-      result.full_name = TempDirectory();
-      result.full_name += '/';
-      result.full_name.append(name);
-    }
-    if (result.full_name.size() > kMaxPathLength) return NameError::kTooLong;
-    std::memcpy(result.address.sun_path, result.full_name.data(), result.full_name.size());
-    result.address.sun_path[result.full_name.size()] = '\0';
-    result.address_length =
-        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + result.full_name.size() + 1);
+    const std::string directory = name.front() == '/' ? std::string() : TempDirectory() + '/';
+    if (directory.size() + name.size() > kMaxPathLength) return NameError::kTooLong;
+    std::memcpy(result.sun_path, directory.data(), directory.size());
+    std::memcpy(result.sun_path + directory.size(), name.data(), name.size());
+    used = directory.size() + name.size() + 1;  // sun_path's terminating NUL is zeroed.
   }
+  *address = result;
+  *length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + used);
+  return NameError::kNone;
+}
+
+NameError ResolveServerName(std::string_view name, bool abstract, ResolvedName* resolved) {
+  ResolvedName result;
+  const NameError error =
+      ResolveServerAddress(name, abstract, &result.address, &result.address_length);
+  if (error != NameError::kNone) return error;
+  result.full_name.assign(AddressNameView(result.address, result.address_length));
   *resolved = std::move(result);
   return NameError::kNone;
 }
 
-std::string AddressName(const sockaddr_un& address, socklen_t length, bool* abstract) {
+std::string_view AddressNameView(const sockaddr_un& address, socklen_t length) {
   constexpr size_t kOffset = offsetof(sockaddr_un, sun_path);
-  *abstract = false;
   if (length <= kOffset) return {};
   const size_t size = std::min<size_t>(length - kOffset, sizeof(address.sun_path));
-  if (address.sun_path[0] == '\0') {
-    *abstract = true;
-    return std::string(address.sun_path + 1, size - 1);
-  }
-  return std::string(address.sun_path, strnlen(address.sun_path, size));
+  if (address.sun_path[0] == '\0') return std::string_view(address.sun_path + 1, size - 1);
+  return std::string_view(address.sun_path, strnlen(address.sun_path, size));
+}
+
+std::string AddressName(const sockaddr_un& address, socklen_t length, bool* abstract) {
+  *abstract = length > offsetof(sockaddr_un, sun_path) && address.sun_path[0] == '\0';
+  return std::string(AddressNameView(address, length));
 }
 
 const char* NameErrorText(NameError error) {

@@ -37,10 +37,18 @@ std::string TempDirectory();
 // kNone and fills `*resolved` on success; on failure `*resolved` is unchanged.
 NameError ResolveServerName(std::string_view name, bool abstract, ResolvedName* resolved);
 
+// ResolveServerName without the full name's string (it is AddressNameView of the address):
+// fills `*address` and `*length` on success, leaves them unchanged on failure.
+NameError ResolveServerAddress(std::string_view name, bool abstract, sockaddr_un* address,
+                               socklen_t* length);
+
 // The name in an AF_UNIX address of `length` bytes (as getsockname/getpeername report it):
 // the path, or the abstract name without its leading NUL (then *abstract is true). Empty for
 // an unnamed address.
 std::string AddressName(const sockaddr_un& address, socklen_t length, bool* abstract);
+
+// AddressName as a view into `address` (valid while it is), without the namespace.
+std::string_view AddressNameView(const sockaddr_un& address, socklen_t length);
 
 // A human-readable cause for `error` ("name too long", ...), for error strings.
 const char* NameErrorText(NameError error);

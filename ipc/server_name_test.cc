@@ -3,7 +3,10 @@
 #include <stdlib.h>
 
 #include <cstddef>
+#include <cstring>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "gtest/gtest.h"
 
@@ -125,6 +128,55 @@ TEST(ServerNameTest, EmptyAndNulNamesAreRefused) {
   EXPECT_EQ(ResolveServerName("", true, &resolved), NameError::kEmpty);
   EXPECT_EQ(ResolveServerName(std::string("a\0b", 3), false, &resolved), NameError::kContainsNul);
   EXPECT_STREQ(NameErrorText(NameError::kTooLong), "invalid name: name too long");
+}
+
+TEST(ServerNameTest, ResolveServerAddressFillsTheSameAddressWithoutTheString) {
+  ScopedTmpdir tmpdir("/run/user/5");
+  const std::string abstract_name("a/b\0c", 5);
+  for (const auto& [name, abstract] : {std::pair<std::string, bool>{"dir/x", false},
+                                       {"/an/absolute/path/longer/than/sso", false},
+                                       {abstract_name, true}}) {
+    ResolvedName resolved;
+    ASSERT_EQ(ResolveServerName(name, abstract, &resolved), NameError::kNone) << name;
+    sockaddr_un address;
+    std::memset(&address, 0x5a, sizeof(address));  // Every byte is overwritten.
+    socklen_t length = 0;
+    ASSERT_EQ(ResolveServerAddress(name, abstract, &address, &length), NameError::kNone);
+    EXPECT_EQ(length, resolved.address_length) << name;
+    EXPECT_EQ(std::memcmp(&address, &resolved.address, sizeof(address)), 0) << name;
+    EXPECT_EQ(AddressNameView(address, length), resolved.full_name) << name;
+  }
+}
+
+TEST(ServerNameTest, ResolveServerAddressLeavesTheAddressUnchangedOnFailure) {
+  sockaddr_un address;
+  std::memset(&address, 0x5a, sizeof(address));
+  socklen_t length = 7;
+  EXPECT_EQ(ResolveServerAddress("/" + std::string(107, 'p'), false, &address, &length),
+            NameError::kTooLong);
+  EXPECT_EQ(ResolveServerAddress("", true, &address, &length), NameError::kEmpty);
+  EXPECT_EQ(length, 7u);
+  EXPECT_EQ(address.sun_path[0], 0x5a);
+  EXPECT_EQ(address.sun_path[107], 0x5a);
+}
+
+TEST(ServerNameTest, AddressNameViewReadsPathsAbstractNamesAndUnnamedAddresses) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, "/p", 2);
+  // getpeername may report the whole structure for a path: the name ends at its NUL.
+  EXPECT_EQ(AddressNameView(address, sizeof(address)), "/p");
+  bool abstract = true;
+  EXPECT_EQ(AddressName(address, sizeof(address), &abstract), "/p");
+  EXPECT_FALSE(abstract);
+  std::memcpy(address.sun_path, "\0ab\0c", 5);
+  const socklen_t abstract_length = offsetof(sockaddr_un, sun_path) + 5;
+  EXPECT_EQ(AddressNameView(address, abstract_length), std::string_view("ab\0c", 4));
+  EXPECT_EQ(AddressName(address, abstract_length, &abstract), std::string("ab\0c", 4));
+  EXPECT_TRUE(abstract);
+  EXPECT_EQ(AddressNameView(address, offsetof(sockaddr_un, sun_path)), "");
+  EXPECT_EQ(AddressName(address, offsetof(sockaddr_un, sun_path), &abstract), "");
+  EXPECT_FALSE(abstract);
 }
 
 }  // namespace

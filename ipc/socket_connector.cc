@@ -25,17 +25,14 @@ Connector::Connector(eventloop::EventLoop& loop, OsCalls& os, ConnectorDelegate&
     : loop_(loop), os_(os), delegate_(delegate) {}
 
 void Connector::Start(std::string_view name, bool abstract, int timeout_ms) {
-  ResolvedName resolved;
-  if (const NameError name_error = ResolveServerName(name, abstract, &resolved);
+  if (const NameError name_error =
+          ResolveServerAddress(name, abstract, &address_, &address_length_);
       name_error != NameError::kNone) {
     Fail(ConnectionEvent::kConnectFailed, Error::kServerNotFound,
          std::string(ErrorCause(Error::kServerNotFound)) + " (" + NameErrorText(name_error) + ")",
          0);
     return;
   }
-  std::memcpy(&address_, &resolved.address, sizeof(resolved.address));
-  address_length_ = resolved.address_length;
-  full_name_ = std::move(resolved.full_name);
 
   const SysResult created = os_.Socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (created.rc < 0) {

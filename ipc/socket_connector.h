@@ -11,6 +11,7 @@
 #define LOCALSOCKET_IPC_SOCKET_CONNECTOR_H_
 
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@
 #include "eventloop/event_loop.h"
 #include "ipc/os_calls.h"
 #include "ipc/os_fd.h"
+#include "ipc/server_name.h"
 #include "ipc/socket_state_machines.h"
 #include "ipc/socket_types.h"
 
@@ -62,9 +64,11 @@ class Connector {
   ConnectPhase phase() const { return phase_.state(); }
   // The connecting fd (-1 when none).
   int fd() const { return fd_.get(); }
-  // In OnConnected: the connected fd, and the resolved name it connected to.
+  // In OnConnected: the connected fd.
   OsFd TakeConnectedFd() { return std::move(fd_); }
-  std::string TakeFullName() { return std::move(full_name_); }
+  // The resolved name connected to (the path, or the abstract name): a view into this
+  // Connector, valid while it lives and until the next Start.
+  std::string_view FullName() const { return AddressNameView(address_, address_length_); }
   // Abandons a pending connect: stops the timer and the watcher and closes the fd.
   void Cancel();
 
@@ -78,9 +82,8 @@ class Connector {
   ConnectPhaseMachine phase_;
   OsFd fd_;
   // The attempt: where to, and when to give up.
-  sockaddr_storage address_{};
+  sockaddr_un address_{};
   socklen_t address_length_ = 0;
-  std::string full_name_;
   bool has_deadline_ = false;
   eventloop::TimePoint deadline_{};
   eventloop::TimePoint next_retry_{};

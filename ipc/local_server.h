@@ -97,7 +97,9 @@
 //     accepted); EMFILE, ENFILE, ENOBUFS, ENOMEM -> kSocketResource; anything else -> kUnknown.
 //     For these last two: the server stays listening, accepting pauses and is retried on a
 //     backoff timer (10 ms, doubling up to 1 s; reset once an accept succeeds), the error is
-//     recorded and then error_occurred(error) is emitted.
+//     recorded and then error_occurred(error) is emitted. Linux reports the resource errors
+//     before it looks at the backlog: one that comes while no client waits (checked with a
+//     poll of the listening fd) means only that nothing is pending, and is not reported.
 //   WaitForNewConnection: a poll() failure sets the error (as accept4's) and returns false; the
 //     server stays listening.
 //

@@ -1,8 +1,10 @@
 // LocalServer's accept errors: transient ones (ECONNABORTED, EPROTO, EINTR) are skipped; any
 // other (EMFILE, ENFILE, ENOMEM, unexpected errnos) is reported through error_occurred, and
 // accepting pauses and retries on a doubling backoff (10 ms up to 1 s) while the server keeps
-// listening. On StrictMock<MockOsCalls> and a FakeEventLoop
+// listening. A resource error while no client waits (Linux reports it before it looks at the
+// backlog) is not a failure. On StrictMock<MockOsCalls> and a FakeEventLoop
 // (testing/local_server_mock_fixture.h).
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -67,9 +69,9 @@ TEST_F(LocalServerMockTest, ResourceErrorPausesBacksOffAndKeepsListening) {
   MockFunction<void(const char*)> check;
   {
     InSequence seq;
-    ExpectAccept(FailWith(EMFILE));
+    ExpectAcceptResourceError(EMFILE);
     EXPECT_CALL(check, Call("9ms"));
-    ExpectAccept(FailWith(ENFILE));  // at 10 ms
+    ExpectAcceptResourceError(ENFILE);  // at 10 ms
     EXPECT_CALL(check, Call("29ms"));
     ExpectAccept(AcceptFd());  // at 30 ms
     ExpectAcceptDrained();
@@ -96,6 +98,48 @@ TEST_F(LocalServerMockTest, ResourceErrorPausesBacksOffAndKeepsListening) {
   ExpectCloseAndUnlink();
 }
 
+TEST_F(LocalServerMockTest, ResourceErrorWithNoClientWaitingIsNotAFailure) {
+  LocalServer server(loop_, os_);
+  ListenAtPath(server);
+  int emitted = 0;
+  std::vector<Error> errors;
+  server.new_connection.Connect([&] { ++emitted; });
+  server.error_occurred.Connect([&](Error e) { errors.push_back(e); });
+  {
+    InSequence seq;
+    // The accepted connection took the last fd: the next accept4 fails before it would have
+    // found the backlog empty.
+    ExpectAccept(AcceptFd());
+    ExpectAcceptResourceError(EMFILE, /*client_waits=*/false);
+  }
+  WakeListener();
+  EXPECT_EQ(emitted, 1);
+  EXPECT_THAT(errors, ElementsAre());
+  EXPECT_EQ(server.server_error(), Error::kNone);
+  EXPECT_EQ(loop_.WatchedEvents(100), eventloop::kReadable);  // Not paused.
+  loop_.ClearFdReady(100, eventloop::kReadable);
+  loop_.FastForwardBy(std::chrono::seconds(2));  // No retry: the strict mock sees no accept4.
+  ExpectCloseAndUnlink();
+}
+
+TEST_F(LocalServerMockTest, ResourceErrorStandsWhenTheCheckPollFails) {
+  LocalServer server(loop_, os_);
+  ListenAtPath(server);
+  std::vector<Error> errors;
+  server.error_occurred.Connect([&](Error e) { errors.push_back(e); });
+  {
+    InSequence seq;
+    ExpectAccept(FailWith(ENOBUFS));
+    EXPECT_CALL(os_, Poll(_, 1, 0)).WillOnce(FailWith(ENOMEM));
+  }
+  WakeListener();
+  EXPECT_THAT(errors, ElementsAre(Error::kSocketResource));
+  EXPECT_EQ(server.error_string(),
+            "LocalServer::Accept: out of resources: No buffer space available");
+  EXPECT_EQ(loop_.WatchedEvents(100), eventloop::kNoEvents);  // Paused.
+  ExpectCloseAndUnlink();
+}
+
 TEST_F(LocalServerMockTest, BackoffDoublesUpToOneSecond) {
   LocalServer server(loop_, os_);
   ListenAtPath(server);
@@ -106,6 +150,7 @@ TEST_F(LocalServerMockTest, BackoffDoublesUpToOneSecond) {
         at_ms.push_back(std::chrono::duration_cast<milliseconds>(loop_.Now() - start).count());
         return SysResult{-1, ENOMEM};
       });
+  EXPECT_CALL(os_, Poll(_, 1, 0)).WillRepeatedly(PollReady(100, POLLIN));  // A client waits.
   std::vector<Error> errors;
   server.error_occurred.Connect([&](Error e) { errors.push_back(e); });
   WakeListener();
@@ -143,7 +188,7 @@ TEST_F(LocalServerMockTest, CloseInsideErrorSlotStopsTheRetry) {
   ListenAtPath(server);
   server.error_occurred.Connect([&](Error) { server.Close(); });
   InSequence seq;
-  ExpectAccept(FailWith(EMFILE));
+  ExpectAcceptResourceError(EMFILE);
   ExpectCloseAndUnlink();
   WakeListener();
   EXPECT_FALSE(server.IsListening());
@@ -156,7 +201,7 @@ TEST_F(LocalServerMockTest, WaitAcceptingAfterAFailureEndsThePause) {
   ListenAtPath(server);
   {
     InSequence seq;
-    ExpectAccept(FailWith(EMFILE));
+    ExpectAcceptResourceError(EMFILE);
     ExpectPollThenAccept(100, AcceptFd());
   }
   WakeListener();

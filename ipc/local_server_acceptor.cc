@@ -1,5 +1,6 @@
 #include "ipc/local_server_acceptor.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -67,6 +68,18 @@ ServerAcceptor::Result ServerAcceptor::Accept() {
       case EINTR:
         result.outcome = Outcome::kSkipped;
         return result;
+      case EMFILE:
+      case ENFILE:
+      case ENOBUFS:
+      case ENOMEM:
+        // Linux fails these before it looks at the backlog, so they also come when no
+        // client waits (the last accept of a burst, at the fd limit): then nothing failed.
+        if (!ConnectionWaiting()) {
+          backoff_ = kInitialBackoff;
+          result.outcome = Outcome::kNoneReady;
+          return result;
+        }
+        [[fallthrough]];
       default:
         Pause();  // Keep listening, but no busy loop.
         result.outcome = Outcome::kFailed;
@@ -113,6 +126,13 @@ std::unique_ptr<LocalSocket> ServerAcceptor::Dequeue() {
 void ServerAcceptor::SetMaxPending(int n) {
   max_pending_ = n;
   UpdateInterest();
+}
+
+bool ServerAcceptor::ConnectionWaiting() {
+  pollfd entry{fd_, POLLIN, 0};
+  const SysResult polled = os_.Poll(&entry, 1, 0);
+  // When poll itself fails, the accept error stands.
+  return polled.rc != 0 && (polled.rc < 0 || (entry.revents & POLLIN) != 0);
 }
 
 void ServerAcceptor::Pause() {

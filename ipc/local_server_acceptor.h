@@ -1,9 +1,11 @@
 // Internal: LocalServer's accepting part. It calls accept4 on the listening fd, holds the
 // queue of accepted sockets until NextPendingConnection takes them, and pauses accepting after
 // a failure (EMFILE...) with a backoff retry: 10 ms, doubling up to 1 s, reset once an accept
-// succeeds or finds nothing to accept. It has the loop read the listening fd exactly while
-// accepting is possible: started, not paused, the queue below its maximum. It emits nothing:
-// LocalServer::Impl runs the accept loop and turns the outcomes into signals.
+// succeeds or finds nothing to accept. A resource error (EMFILE, ENFILE, ENOBUFS, ENOMEM) counts
+// as a failure only while a client waits: Linux reports it before looking at the backlog. It has
+// the loop read the listening fd exactly while accepting is possible: started, not paused, the
+// queue below its maximum. It emits nothing: LocalServer::Impl runs the accept loop and turns the
+// outcomes into signals.
 //
 // Threads and lifetime: loop-thread only; owned by the server. Between Start() and Stop() it
 // borrows the listening fd (the server's ListeningSocket owns it). `on_ready` may destroy the
@@ -28,7 +30,7 @@ class ServerAcceptor {
   // What one Accept() gave.
   enum class Outcome {
     kAccepted,   // A new connection: Result::fd.
-    kNoneReady,  // EAGAIN: nothing to accept for now.
+    kNoneReady,  // EAGAIN, or a resource error (EMFILE...) with no client waiting.
     kSkipped,    // The client went away first (ECONNABORTED, EPROTO, EINTR): try the next.
     kFailed,     // Any other errno (Result::err): accepting is paused until the retry.
   };
@@ -67,6 +69,8 @@ class ServerAcceptor {
   void SetMaxPending(int n);
 
  private:
+  // True when a connection waits in the backlog (poll, no wait), or poll fails.
+  bool ConnectionWaiting();
   // After a failure: stop reading the fd, retry after the backoff, double it.
   void Pause();
   void OnRetryTimer();

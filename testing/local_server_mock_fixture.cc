@@ -234,6 +234,12 @@ void LocalServerMockTest::ExpectAcceptDrained() {
   EXPECT_CALL(os_, Accept4(100, _, _, kAcceptFlags)).WillRepeatedly(FailWith(EAGAIN));
 }
 
+void LocalServerMockTest::ExpectAcceptResourceError(int err, bool client_waits) {
+  InSequence seq;
+  ExpectAccept(FailWith(err));
+  EXPECT_CALL(os_, Poll(_, 1, 0)).WillOnce(client_waits ? PollReady(100, POLLIN) : PollTimesOut());
+}
+
 void LocalServerMockTest::ExpectAccepts(int n) {
   InSequence seq;
   EXPECT_CALL(os_, Accept4(100, _, _, kAcceptFlags)).Times(n).WillRepeatedly(AcceptFd());

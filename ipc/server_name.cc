@@ -1,5 +1,8 @@
 #include "ipc/server_name.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
@@ -9,10 +12,26 @@
 namespace ipc {
 namespace internal {
 
+namespace {
+
+// The current directory, or "" when getcwd fails (e.g. the directory was removed).
+std::string CurrentDirectory() {
+  char buffer[PATH_MAX];
+  return getcwd(buffer, sizeof(buffer)) != nullptr ? std::string(buffer) : std::string();
+}
+
+}  // namespace
+
 std::string TempDirectory() {
   const char* tmpdir = std::getenv("TMPDIR");
   if (tmpdir == nullptr || *tmpdir == '\0') return "/tmp";
-  std::string directory(tmpdir);
+  std::string directory;
+  if (tmpdir[0] != '/') {
+    // Relative: taken from the current directory now, so that full names are absolute.
+    directory = CurrentDirectory();
+    if (!directory.empty() && directory.back() != '/') directory += '/';
+  }
+  directory += tmpdir;
   while (!directory.empty() && directory.back() == '/') directory.pop_back();
   return directory;  // Empty for "/": names then resolve to "/name".
 }

@@ -27,7 +27,8 @@ struct ResolvedName {
 enum class NameError { kNone, kEmpty, kTooLong, kContainsNul };
 
 // The directory relative names are placed in: $TMPDIR (read at each call) with trailing
-// slashes stripped, or "/tmp" when $TMPDIR is unset or empty.
+// slashes stripped, or "/tmp" when $TMPDIR is unset or empty. A relative $TMPDIR is taken from
+// the current directory at the call (left relative only if getcwd fails).
 std::string TempDirectory();
 
 // Resolves `name` as Qt does: with `abstract`, the name is used byte-exactly in Linux's

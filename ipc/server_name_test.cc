@@ -1,6 +1,8 @@
 #include "ipc/server_name.h"
 
+#include <limits.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstring>
@@ -53,6 +55,44 @@ TEST(ServerNameTest, TempDirectoryFollowsTmpdir) {
   {
     ScopedTmpdir tmpdir("/var/run/x//");
     EXPECT_EQ(TempDirectory(), "/var/run/x");
+  }
+}
+
+// Changes the current directory for one test and restores it afterwards.
+class ScopedCurrentDirectory {
+ public:
+  explicit ScopedCurrentDirectory(const char* path) {
+    char old[PATH_MAX];
+    if (getcwd(old, sizeof(old)) != nullptr) old_ = old;
+    changed_ = chdir(path) == 0;
+  }
+  ~ScopedCurrentDirectory() {
+    if (!old_.empty()) {
+      EXPECT_EQ(chdir(old_.c_str()), 0);
+    }
+  }
+  bool changed() const { return changed_; }
+
+ private:
+  std::string old_;
+  bool changed_ = false;
+};
+
+TEST(ServerNameTest, RelativeTmpdirCountsFromTheCurrentDirectory) {
+  {
+    ScopedCurrentDirectory cwd("/usr");
+    ASSERT_TRUE(cwd.changed());
+    ScopedTmpdir tmpdir("run/x//");
+    EXPECT_EQ(TempDirectory(), "/usr/run/x");
+    ResolvedName resolved;
+    ASSERT_EQ(ResolveServerName("s", false, &resolved), NameError::kNone);
+    EXPECT_EQ(resolved.full_name, "/usr/run/x/s");
+  }
+  {
+    ScopedCurrentDirectory cwd("/");
+    ASSERT_TRUE(cwd.changed());
+    ScopedTmpdir tmpdir(".");
+    EXPECT_EQ(TempDirectory(), "/.");
   }
 }
 

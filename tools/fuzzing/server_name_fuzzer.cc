@@ -14,8 +14,9 @@
 //   and resolves to at most 107 bytes; otherwise it reports which of the three it is, with an
 //   "invalid name: ..." text, and leaves its output untouched.
 // - A resolved name is exact, never truncated: an abstract name byte for byte, an absolute path
-//   as given, any other name under $TMPDIR without its trailing slashes (else /tmp); the address
-//   holds it (a path NUL-terminated, an abstract name after a NUL) with the matching length.
+//   as given, any other name under $TMPDIR without its trailing slashes (else /tmp; a relative
+//   $TMPDIR from the current directory); the address holds it (a path NUL-terminated, an abstract
+//   name after a NUL) with the matching length.
 // - It round-trips: AddressName of the address gives the same name and namespace back, and
 //   resolving the resolved name again (when absolute or abstract) gives the same address.
 // - AddressName of arbitrary address bytes and lengths stays inside sun_path: a path stops at
@@ -24,9 +25,11 @@
 //   kServerNotFound, the exact error string, and no system call; a valid name fails with the
 //   kernel's error, emitted as kConnecting, error, kUnconnected for the socket, and the server
 //   passes the kernel no path outside the directory of the resolved name.
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -77,10 +80,18 @@ struct Expected {
   std::string full_name;
 };
 
-// The directory relative names go to, with $TMPDIR as the input set it (nullopt: unset).
+// The directory relative names go to, with $TMPDIR as the input set it (nullopt: unset); a
+// relative one counts from the current directory.
 std::string ExpectedTempDirectory(const std::optional<std::string>& tmpdir) {
   if (!tmpdir.has_value() || tmpdir->empty()) return "/tmp";
-  std::string directory = *tmpdir;
+  std::string directory;
+  if (tmpdir->front() != '/') {
+    char cwd[PATH_MAX];
+    FUZZ_CHECK(getcwd(cwd, sizeof(cwd)) != nullptr);
+    directory = cwd;
+    if (directory.back() != '/') directory += '/';
+  }
+  directory += *tmpdir;
   while (!directory.empty() && directory.back() == '/') directory.pop_back();
   return directory;
 }

@@ -20,30 +20,22 @@ struct Pair {
   std::unique_ptr<Child> client;
 };
 
-// The server process of `run`'s implementation; its exit status.
-int RunServer(const SocketRun& run, ParentLink& link) {
-  switch (run.impl) {
-    case Impl::kOurs:
-      return RunOurServer(run, link);
-    case Impl::kEpollFloor:
-      return RunEpollServer(run, link);
-    case Impl::kBaseline:
-      break;
-  }
-  return RunRawServer(run, link);
-}
+// The server and client processes of one implementation; each returns its exit status.
+struct Roles {
+  int (*server)(const SocketRun& run, const ParentLink& link);
+  int (*client)(const SocketRun& run, const ParentLink& link);
+};
 
-// The client process of `run`'s implementation; its exit status.
-int RunClient(const SocketRun& run, ParentLink& link) {
-  switch (run.impl) {
+Roles RolesOf(Impl impl) {
+  switch (impl) {
     case Impl::kOurs:
-      return RunOurClient(run, link);
+      return {RunOurServer, RunOurClient};
     case Impl::kEpollFloor:
-      return RunEpollClient(run, link);
+      return {RunEpollServer, RunEpollClient};
     case Impl::kBaseline:
       break;
   }
-  return RunRawClient(run, link);
+  return {RunRawServer, RunRawClient};
 }
 
 // Starts the server, waits until it listens, then starts the client. False (*error set) on
@@ -51,11 +43,12 @@ int RunClient(const SocketRun& run, ParentLink& link) {
 bool StartPair(const SocketRun& run, std::chrono::milliseconds timeout, Pair& pair,
                std::string* error) {
   unlink(run.path.c_str());  // A socket file left by an interrupted run.
+  const Roles roles = RolesOf(run.impl);
   pair.server = Child::Start(
-      "server", [&run](ParentLink& link) { return RunServer(run, link); }, error);
+      "server", [&](ParentLink& link) { return roles.server(run, link); }, error);
   if (!pair.server || !AwaitExactLine(*pair.server, {}, "ready", timeout, error)) return false;
   pair.client = Child::Start(
-      "client", [&run](ParentLink& link) { return RunClient(run, link); }, error);
+      "client", [&](ParentLink& link) { return roles.client(run, link); }, error);
   return pair.client != nullptr;
 }
 

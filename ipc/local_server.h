@@ -15,8 +15,8 @@
 // $TMPDIR counts from the current directory), and with kAbstractNamespace the name is used
 // byte-exactly in Linux's abstract namespace. server_name() is the name as given,
 // full_server_name() the resolved path (or the abstract name without its leading NUL); both
-// are empty when not listening. A name longer than sun_path allows (107
-// bytes for a path or an abstract name) fails with kServerNotFound ("name too long").
+// are empty when not listening. A name longer than sun_path allows (107 bytes for a path or an
+// abstract name) fails with kServerNotFound ("name too long").
 //
 // Socket options (SetSocketOptions, used at the next Listen; bits not listed are rejected and
 // the call is ignored):

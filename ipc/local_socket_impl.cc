@@ -295,7 +295,7 @@ void LocalSocket::Impl::CancelConnecting(ConnectionEvent event) {
 
 void LocalSocket::Impl::CloseDescriptor() {
   watcher_.reset();  // Before the fd is closed.
-  if (flush_task_) flush_task_->Cancel();
+  CancelFlush();
   if (connector_) connector_->Cancel();
   channel_.CloseFd();
 }

@@ -20,6 +20,7 @@
 
 #include "eventloop/event_loop.h"
 #include "eventloop/thread_binding.h"
+#include "ipc/flush_batch.h"
 #include "ipc/life_flag.h"
 #include "ipc/local_socket.h"
 #include "ipc/os_calls.h"
@@ -32,7 +33,7 @@
 
 namespace ipc {
 
-class LocalSocket::Impl final : public internal::ConnectorDelegate {
+class LocalSocket::Impl final : public internal::ConnectorDelegate, private internal::FlushRequest {
  public:
   using State = LocalSocket::State;
   using Error = LocalSocket::Error;
@@ -167,13 +168,11 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   // Flushes before the loop next blocks; while the kernel is full, writability flushes. Defined
   // here to be inlined: every Write calls it.
   void ScheduleFlush() {
-    if (channel_.WaitsForWritability()) return;
-    if (!flush_task_ && !MakeFlushTask()) return;
-    flush_task_->Schedule();
+    if (channel_.WaitsForWritability() || Inert()) return;
+    FlushRequest::ScheduleFlush(loop_);  // In the loop's one flush task (ipc/flush_batch.h).
   }
-  // Makes flush_task_ (at the first flush: an idle connection does without). False if the
-  // socket is inert.
-  bool MakeFlushTask();
+  // The before-blocking flush.
+  void RunFlush() override { FlushWriteBuffer(ApiCall::kSocketWrite); }
   void AfterRead();
   void UpdateInterest();
   // True if Write may append; else sets kOperation for `call`.
@@ -185,7 +184,6 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate {
   bool DiscardsInput() const { return (open_mode_ & kReadOnly) == 0; }
 
   std::unique_ptr<eventloop::FdWatcher> watcher_;
-  std::unique_ptr<eventloop::BeforeBlockingTask> flush_task_;  // Made by the first flush.
 };
 
 }  // namespace ipc

@@ -163,12 +163,6 @@ void LocalSocket::Impl::AfterRead() {
   if (channel_.ResumeReadingIfRoom()) UpdateInterest();
 }
 
-bool LocalSocket::Impl::MakeFlushTask() {
-  if (Inert()) return false;
-  flush_task_ = loop_.CreateBeforeBlockingTask([this] { FlushWriteBuffer(ApiCall::kSocketWrite); });
-  return true;
-}
-
 void LocalSocket::Impl::UpdateInterest() {
   if (Inert() || !channel_.is_open()) return;
   const uint32_t events = channel_.Interest();

@@ -699,5 +699,40 @@ TEST_F(ReentrancyTest, DestroyingAnotherReadySocketInASlot) {
   EXPECT_TRUE(!first != !second);
 }
 
+// The sockets of a loop flush in one before-blocking task: a bytes_written slot of one flush may
+// destroy a socket whose flush comes later in the same task (its unflushed data goes with it,
+// as any destroyed socket's), and a write it makes to an idle socket goes out in the next
+// iteration.
+TEST_F(ReentrancyTest, ABytesWrittenSlotDestroysASocketWhoseFlushIsPendingAndWritesToAnother) {
+  auto first = std::make_unique<LocalSocket>(loop_);
+  auto second = std::make_unique<LocalSocket>(loop_);
+  auto third = std::make_unique<LocalSocket>(loop_);
+  UniqueFd first_peer;
+  UniqueFd second_peer;
+  UniqueFd third_peer;
+  ASSERT_NO_FATAL_FAILURE(Connect(*first, first_peer));
+  ASSERT_NO_FATAL_FAILURE(Connect(*second, second_peer));
+  ASSERT_NO_FATAL_FAILURE(Connect(*third, third_peer));
+  std::vector<std::string> log;
+  first->bytes_written.Connect([&](int64_t n) {
+    log.push_back("first wrote " + std::to_string(n));
+    second.reset();
+    EXPECT_EQ(third->Write("3"), 1);
+  });
+  second->bytes_written.Connect([&](int64_t) { log.push_back("second wrote"); });
+  third->bytes_written.Connect(
+      [&](int64_t n) { log.push_back("third wrote " + std::to_string(n)); });
+  EXPECT_EQ(first->Write("1"), 1);
+  EXPECT_EQ(second->Write("2"), 1);
+  ASSERT_TRUE(RunLoopUntil(loop_, [&] { return log.size() == 2; }));
+  test::RunLoopFor(loop_, milliseconds(5));
+  EXPECT_EQ(log, (std::vector<std::string>{"first wrote 1", "third wrote 1"}));
+  first.reset();
+  third.reset();
+  EXPECT_EQ(test::ReadUntilEof(first_peer.get()), "1");
+  EXPECT_EQ(test::ReadUntilEof(second_peer.get()), "");
+  EXPECT_EQ(test::ReadUntilEof(third_peer.get()), "3");
+}
+
 }  // namespace
 }  // namespace ipc

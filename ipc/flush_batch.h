@@ -10,8 +10,11 @@
 //
 // Threads and lifetime: loop-thread only. The batches of a thread live until the thread exits
 // (one per loop that ever flushed on it; those of destroyed loops are dropped when the next
-// batch is looked up). A request scheduled during the thread's exit, after its batches are
-// gone, is not run: its data waits for Flush() or a wait.
+// batch is looked up). A socket that writes before its loop first runs, on a thread other
+// than the loop's, puts its loop's batch in that thread's set: that thread must then not exit
+// while the loop runs (as for every object of the loop it made). A request scheduled during
+// the thread's exit, after its batches are gone, is not run: its data waits for Flush() or a
+// wait.
 #ifndef LOCALSOCKET_IPC_FLUSH_BATCH_H_
 #define LOCALSOCKET_IPC_FLUSH_BATCH_H_
 

@@ -148,6 +148,22 @@ TEST(FlushBatchTest, ThreadsHaveBatchesOfTheirOwn) {
   EXPECT_THAT(log, ElementsAre("here"));
 }
 
+TEST(FlushBatchTest, ARequestMadeBeforeTheLoopRunsRunsOnTheLoopsThread) {
+  std::vector<std::string> log;
+  LoggingRequest request("early", &log);
+  std::thread::id ran_on;
+  request.on_flush = [&] { ran_on = std::this_thread::get_id(); };
+  {
+    eventloop::FakeEventLoop loop;
+    request.ScheduleFlush(loop);  // On this thread, before the loop is bound.
+    std::thread runner([&] { loop.RunUntilIdle(); });
+    const std::thread::id runner_id = runner.get_id();
+    runner.join();
+    EXPECT_EQ(ran_on, runner_id);
+  }  // The loop goes before this thread's batch of it: the batch is inert, then dropped.
+  EXPECT_THAT(log, ElementsAre("early"));
+}
+
 TEST(FlushBatchTest, SchedulingAllocatesNothingOnceTheLoopHasItsBatch) {
   eventloop::FakeEventLoop loop;
   std::vector<std::string> log;

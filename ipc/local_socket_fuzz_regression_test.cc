@@ -151,5 +151,25 @@ TEST_F(LocalSocketFuzzRegressionTest, FlushInPeerClosedErrorOfAnEofWithWritesPen
   RawClose(listener);
 }
 
+// The same, but the peer only shut down its sending side: the slot's flush sends the whole
+// buffer. The socket still moves to kClosing, and with nothing left to send it finishes the
+// disconnect at once (it used to wait in kClosing for a flush that had nothing to do).
+TEST_F(LocalSocketFuzzRegressionTest, FlushSendingEverythingInPeerClosedErrorFinishes) {
+  const int listener = RawListen("/tmp/srv");
+  LocalSocket client(loop_, kernel_);
+  LocalSocket server(loop_, kernel_);
+  ASSERT_TRUE(ConnectPair(listener, client, server, "/tmp/srv"));
+  server.ShutdownWrite();
+  ASSERT_EQ(client.Write("abc"), 3);  // Waits for the flush before the loop blocks.
+  EventRecorder events(client);
+  client.error_occurred.Connect([&](Error) { EXPECT_TRUE(client.Flush()); });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(events.Take(), (Events{"error:kPeerClosed", "bytes_written:3", "state:kClosing",
+                                   "state:kUnconnected", "read_channel_finished", "disconnected"}));
+  EXPECT_EQ(client.state(), State::kUnconnected);
+  EXPECT_EQ(server.ReadAll(), "abc");
+  RawClose(listener);
+}
+
 }  // namespace
 }  // namespace ipc

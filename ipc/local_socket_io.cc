@@ -233,7 +233,8 @@ void LocalSocket::Impl::OnPeerEof() {
   if (!guard.Continues() || !channel_.is_open()) return;
   Feed(ConnectionEvent::kPeerEofWritesPending);  // kClosing.
   if (!guard.Continues()) return;
-  ScheduleFlush();
+  // A Flush() in the slot may also have sent everything: then the disconnect finishes now.
+  DrainWriteBuffer();
 }
 
 int64_t LocalSocket::Impl::FlushWriteBuffer(ApiCall call) {

@@ -395,6 +395,66 @@ SOCKET_MODEL_SEEDS = {
 }
 
 
+# --- loop_model_fuzzer: a loop byte (0 FakeEventLoop, 1 LibeventLoop), then opcodes with their
+# slot and delay bytes; every callback reads an action count (0-3), then that many operations.
+(LM_CREATE_TIMER, LM_START, LM_START_REPEATING, LM_STOP, LM_DESTROY_TIMER, LM_POST,
+ LM_POST_DELAYED, LM_CREATE_TASK, LM_SCHEDULE, LM_CANCEL, LM_DESTROY_TASK, LM_ADVANCE,
+ LM_RUN_UNTIL_IDLE, LM_FAST_FORWARD, LM_QUIT_THEN_RUN, LM_RUN_UNTIL_QUIT_TASK) = range(16)
+LM_MAX_DELAY, LM_NEGATIVE = 255, 240  # Duration::max(), and -1 ms.
+
+
+def lm(code, *args):
+    return bytes([code, *args])
+
+
+def lm_actions(*operations):
+    """What a callback reads: the count of its operations, then the operations."""
+    return bytes([len(operations)]) + b"".join(operations)
+
+
+QUIET = lm_actions()  # A callback that does nothing more.
+LOOP_MODEL_SEEDS = {
+    "ties_fire_in_start_order": lm(LM_CREATE_TIMER, 0) + lm(LM_CREATE_TIMER, 1) +
+                                lm(LM_START, 1, 10) + lm(LM_START, 0, 10) +
+                                lm(LM_POST_DELAYED, 10) + lm(LM_FAST_FORWARD, 20) + QUIET * 3,
+    "repeating_catches_up_once": lm(LM_CREATE_TIMER, 2) + lm(LM_START_REPEATING, 2, 10) +
+                                 lm(LM_ADVANCE, 35) + lm(LM_RUN_UNTIL_IDLE) + QUIET +
+                                 lm(LM_FAST_FORWARD, 10) + QUIET,
+    "destroy_self_in_callback": lm(LM_CREATE_TIMER, 0) + lm(LM_START_REPEATING, 0, 5) +
+                                lm(LM_FAST_FORWARD, 5) + lm_actions(lm(LM_DESTROY_TIMER, 0)) +
+                                lm(LM_FAST_FORWARD, 20),
+    "restart_in_callback": lm(LM_CREATE_TIMER, 0) + lm(LM_START, 0, 0) + lm(LM_RUN_UNTIL_IDLE) +
+                           lm_actions(lm(LM_START, 0, 0), lm(LM_STOP, 1)) +
+                           lm(LM_RUN_UNTIL_IDLE) + QUIET,
+    "posts_and_tasks": lm(LM_POST) + lm(LM_CREATE_TASK, 0) + lm(LM_SCHEDULE, 0) +
+                       lm(LM_CREATE_TASK, 1) + lm(LM_SCHEDULE, 1) + lm(LM_POST) +
+                       lm(LM_RUN_UNTIL_IDLE) + lm_actions(lm(LM_POST)) + QUIET +
+                       lm_actions(lm(LM_SCHEDULE, 0), lm(LM_SCHEDULE, 1)) + QUIET + QUIET + QUIET,
+    "cancel_and_destroy_in_task": lm(LM_CREATE_TASK, 0) + lm(LM_CREATE_TASK, 1) +
+                                  lm(LM_CREATE_TASK, 2) + lm(LM_SCHEDULE, 0) + lm(LM_SCHEDULE, 1) +
+                                  lm(LM_SCHEDULE, 2) + lm(LM_RUN_UNTIL_IDLE) +
+                                  lm_actions(lm(LM_CANCEL, 1), lm(LM_DESTROY_TASK, 2),
+                                             lm(LM_SCHEDULE, 0)) + QUIET,
+    "post_then_schedule_in_task": lm(LM_CREATE_TASK, 0) + lm(LM_CREATE_TASK, 1) +
+                                  lm(LM_SCHEDULE, 0) + lm(LM_RUN_UNTIL_IDLE) +
+                                  lm_actions(lm(LM_POST), lm(LM_SCHEDULE, 1)) + QUIET + QUIET,
+    "nested_runs": lm(LM_POST) + lm(LM_RUN_UNTIL_IDLE) +
+                   lm_actions(lm(LM_RUN_UNTIL_IDLE), lm(LM_QUIT_THEN_RUN), lm(LM_POST)) + QUIET,
+    "quit": lm(LM_QUIT_THEN_RUN) + lm(LM_POST) + lm(LM_RUN_UNTIL_QUIT_TASK) + QUIET + QUIET,
+    "delayed_and_advance_in_callback": lm(LM_POST_DELAYED, 5) + lm(LM_CREATE_TIMER, 3) +
+                                       lm(LM_START, 3, 7) + lm(LM_FAST_FORWARD, 10) +
+                                       lm_actions(lm(LM_ADVANCE, 20), lm(LM_POST_DELAYED, 0)) +
+                                       QUIET + QUIET,
+    "huge_and_negative_delays": lm(LM_CREATE_TIMER, 0) + lm(LM_START, 0, LM_MAX_DELAY) +
+                                lm(LM_CREATE_TIMER, 1) + lm(LM_START_REPEATING, 1, LM_NEGATIVE) +
+                                lm(LM_START, 1, LM_NEGATIVE) + lm(LM_POST_DELAYED, LM_MAX_DELAY) +
+                                lm(LM_RUN_UNTIL_IDLE) + QUIET + lm(LM_FAST_FORWARD, 49),
+    "handles_outlive_loop": lm(LM_CREATE_TIMER, 0) + lm(LM_START_REPEATING, 0, 3) +
+                            lm(LM_CREATE_TASK, 0) + lm(LM_SCHEDULE, 0) + lm(LM_POST) +
+                            lm(LM_POST_DELAYED, 9),
+}
+
+
 def main():
     for name, data in SERVER_NAME_SEEDS.items():
         write("server_name_fuzzer", name, data)
@@ -404,10 +464,14 @@ def main():
         write("fd_passing_fuzzer", name, data)
     for name, data in SOCKET_MODEL_SEEDS.items():
         write("socket_model_fuzzer", name, data)
+    for name, data in LOOP_MODEL_SEEDS.items():
+        for loop, prefix in (("fake", b"\x00"), ("libevent", b"\x01")):
+            write("loop_model_fuzzer", f"{name}_{loop}", prefix + data)
     print(f"wrote {len(SERVER_NAME_SEEDS)} server_name_fuzzer, "
           f"{len(BYTE_BUFFER_SEEDS)} byte_buffer_fuzzer, "
-          f"{len(FD_PASSING_SEEDS)} fd_passing_fuzzer and "
-          f"{len(SOCKET_MODEL_SEEDS)} socket_model_fuzzer seeds")
+          f"{len(FD_PASSING_SEEDS)} fd_passing_fuzzer, "
+          f"{len(SOCKET_MODEL_SEEDS)} socket_model_fuzzer and "
+          f"{2 * len(LOOP_MODEL_SEEDS)} loop_model_fuzzer seeds")
 
 
 if __name__ == "__main__":

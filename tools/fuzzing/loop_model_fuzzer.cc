@@ -1,0 +1,380 @@
+// Fuzzes the event loop's scheduling (eventloop/loop_base.h, shared by FakeEventLoop and
+// LibeventLoop): timers, delayed tasks, posted tasks and before-blocking tasks, started,
+// stopped, destroyed and run from the top level and from inside each other's callbacks, on
+// fake time, against a model of the contract in eventloop/event_loop.h (loop_model.h).
+//
+// Input: one byte choosing the loop (even: FakeEventLoop; odd: LibeventLoop on a FakeClock,
+// which never sleeps towards a timer), then at most 64 operations, each an opcode byte (modulo
+// kOpCount) followed by its arguments; a truncated operation reads zeros. T is a timer slot
+// byte (modulo 6), B a before-blocking task slot byte (modulo 4), D a delay byte: 0..49 ms,
+// 0..39 us, a negative delay, or Duration::max() (see ReadDelay):
+//   kCreateTimer T         a new stopped timer in the slot (destroying the slot's handle)
+//   kStart T D             Timer::Start
+//   kStartRepeating T D    Timer::StartRepeating (sub-millisecond periods become 1 ms)
+//   kStop T                Timer::Stop
+//   kDestroyTimer T        destroys the slot's handle
+//   kPost                  EventLoop::Post
+//   kPostDelayed D         EventLoop::PostDelayed
+//   kCreateTask B          a new before-blocking task in the slot
+//   kSchedule B / kCancel B / kDestroyTask B
+//   kAdvance D             moves the clock forward (not Duration::max())
+//   kRunUntilIdle          RunUntilIdle()
+//   kFastForward D         FakeEventLoop::FastForwardBy (LibeventLoop: kAdvance, then
+//                          RunUntilIdle)
+//   kQuitThenRun           Quit(), then Run(): it must return at once, running nothing
+//   kRunUntilQuitTask      posts a task that calls Quit(), then Run()
+// Every callback (a timer's, a task's) then performs up to 3 further operations read from the
+// input, while a budget of 256 such operations lasts: the same ones, on any slot (its own
+// handle included), except that the run operations become nested RunUntilIdle() or Run()
+// calls, which must return at once and run nothing, and kAdvance moves the clock inside the
+// callback.
+//
+// Invariants (loop_model.h), checked at every callback and after every operation:
+// - a timer or delayed task fires only when armed, at Now() >= its deadline, in (deadline,
+//   arming order) order; inside RunUntilIdle() only if it was due when the call started;
+//   a repeating timer moves on to the first deadline + k * period after Now(), once per fire;
+// - stopped, cancelled and destroyed handles never run;
+// - posted tasks run first in, first out, each once; before-blocking tasks in schedule order,
+//   each request once;
+// - Timer::IsActive() and BeforeBlockingTask::IsScheduled() match the model, also inside their
+//   own callbacks;
+// - after RunUntilIdle() nothing that was due when it started is left, nor any posted or
+//   scheduled task; after FastForwardBy(d) nothing is due before start + d;
+// - FakeEventLoop reports no misuse.
+// At the end the loop is destroyed before the handles: they turn inert (every method does
+// nothing, IsActive() and IsScheduled() are false) and every task that never ran is destroyed.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "eventloop/event_loop.h"
+#include "eventloop/libevent_loop.h"
+#include "gtest/gtest.h"
+#include "testing/fake_clock.h"
+#include "testing/fake_event_loop.h"
+#include "tools/fuzzing/fuzz_check.h"
+#include "tools/fuzzing/fuzz_input.h"
+#include "tools/fuzzing/loop_model.h"
+
+namespace {
+
+using eventloop::Duration;
+using eventloop::TimePoint;
+using fuzz::LoopModel;
+
+constexpr size_t kMaxOps = 64;
+constexpr size_t kMaxActionsPerCallback = 3;
+constexpr size_t kCallbackBudget = 256;
+
+enum class Op : uint8_t {
+  kCreateTimer,
+  kStart,
+  kStartRepeating,
+  kStop,
+  kDestroyTimer,
+  kPost,
+  kPostDelayed,
+  kCreateTask,
+  kSchedule,
+  kCancel,
+  kDestroyTask,
+  kAdvance,
+  kRunUntilIdle,
+  kFastForward,
+  kQuitThenRun,
+  kRunUntilQuitTask,
+  kOpCount,
+};
+
+// Mostly whole milliseconds below 50, so that deadlines often tie and the arming order decides;
+// also microseconds, negative delays (counted as zero) and the largest delay (a deadline at the
+// clock's end, which never comes).
+Duration ReadDelay(fuzz::FuzzInput& input) {
+  const uint8_t b = input.Byte();
+  if (b == 255) return Duration::max();
+  if (b >= 240) return -std::chrono::milliseconds(b - 239);
+  if (b >= 200) return std::chrono::microseconds(b - 200);
+  return std::chrono::milliseconds(b % 50);
+}
+
+// The loop under test, its handles and the model, driven by one input.
+class LoopWorld {
+ public:
+  LoopWorld(fuzz::FuzzInput& input, bool libevent) : input_(input) {
+    if (libevent) {
+      loop_ = std::make_unique<eventloop::LibeventLoop>(libevent_clock_);
+      clock_ = &libevent_clock_;
+    } else {
+      auto fake = std::make_unique<eventloop::FakeEventLoop>();
+      fake_loop_ = fake.get();
+      clock_ = &fake->fake_clock();
+      loop_ = std::move(fake);
+    }
+  }
+
+  // Runs one top-level operation.
+  void Step() {
+    Perform(/*in_callback=*/false);
+    CheckHandles();
+    FUZZ_CHECK(!testing::UnitTest::GetInstance()->Failed());  // FakeEventLoop's own checks.
+  }
+
+  // Destroys the loop first, then checks that the handles are inert and that every task that
+  // never ran was destroyed with the loop.
+  void Finish() {
+    fake_loop_ = nullptr;
+    clock_ = nullptr;
+    loop_.reset();
+    for (std::unique_ptr<eventloop::Timer>& timer : timers_) {
+      if (timer == nullptr) continue;
+      timer->Start(Duration::zero());
+      timer->StartRepeating(std::chrono::milliseconds(1));
+      FUZZ_CHECK(!timer->IsActive());
+      timer->Stop();
+      timer.reset();
+    }
+    for (std::unique_ptr<eventloop::BeforeBlockingTask>& task : tasks_) {
+      if (task == nullptr) continue;
+      task->Schedule();
+      FUZZ_CHECK(!task->IsScheduled());
+      task->Cancel();
+      task.reset();
+    }
+    for (const std::weak_ptr<const int>& task : task_lives_) FUZZ_CHECK(task.expired());
+    FUZZ_CHECK(!testing::UnitTest::GetInstance()->Failed());
+  }
+
+ private:
+  // Reads one operation and performs it; inside a callback, the run operations become nested
+  // calls that must do nothing.
+  void Perform(bool in_callback) {
+    const auto op = static_cast<Op>(input_.Byte() % static_cast<uint8_t>(Op::kOpCount));
+    switch (op) {
+      case Op::kCreateTimer: {
+        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
+        timers_[slot].reset();
+        model_.OnTimerDestroyed(slot);
+        const uint64_t generation = next_generation_++;
+        timers_[slot] = loop_->CreateTimer([this, slot, generation] {
+          model_.OnTimerFired(slot, generation, Bound());
+          OnCallback();
+        });
+        model_.OnTimerCreated(slot, generation);
+        return;
+      }
+      case Op::kStart: {
+        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
+        const Duration delay = ReadDelay(input_);
+        if (timers_[slot] == nullptr) return;
+        timers_[slot]->Start(delay);
+        model_.OnTimerStart(slot, clock_->Now(), delay);
+        return;
+      }
+      case Op::kStartRepeating: {
+        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
+        Duration period = ReadDelay(input_);
+        // Sub-millisecond periods would fire thousands of times per fast-forward.
+        if (period > Duration::zero())
+          period = std::max<Duration>(period, std::chrono::milliseconds(1));
+        if (timers_[slot] == nullptr) return;
+        timers_[slot]->StartRepeating(period);
+        model_.OnTimerStartRepeating(slot, clock_->Now(), period);
+        return;
+      }
+      case Op::kStop: {
+        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
+        if (timers_[slot] == nullptr) return;
+        timers_[slot]->Stop();
+        model_.OnTimerStop(slot);
+        return;
+      }
+      case Op::kDestroyTimer: {
+        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
+        timers_[slot].reset();
+        model_.OnTimerDestroyed(slot);
+        return;
+      }
+      case Op::kPost: {
+        const uint64_t id = model_.OnPost();
+        loop_->Post([this, id, life = TaskLife()] {
+          model_.OnPostedTaskRan(id);
+          in_posted_task_ = true;
+          OnCallback();
+          in_posted_task_ = false;
+        });
+        return;
+      }
+      case Op::kPostDelayed: {
+        const Duration delay = ReadDelay(input_);
+        const uint64_t id = model_.OnPostDelayed(clock_->Now(), delay);
+        loop_->PostDelayed(delay, [this, id, life = TaskLife()] {
+          model_.OnDelayedTaskRan(id, Bound());
+          OnCallback();
+        });
+        return;
+      }
+      case Op::kCreateTask: {
+        const size_t slot = input_.Byte() % LoopModel::kTaskSlots;
+        tasks_[slot].reset();
+        model_.OnTaskDestroyed(slot);
+        const uint64_t generation = next_generation_++;
+        tasks_[slot] = loop_->CreateBeforeBlockingTask([this, slot, generation] {
+          model_.OnTaskRan(slot, generation);
+          OnCallback();
+        });
+        model_.OnTaskCreated(slot, generation);
+        return;
+      }
+      case Op::kSchedule: {
+        const size_t slot = input_.Byte() % LoopModel::kTaskSlots;
+        if (tasks_[slot] == nullptr) return;
+        tasks_[slot]->Schedule();
+        model_.OnTaskSchedule(slot, in_posted_task_);
+        return;
+      }
+      case Op::kCancel: {
+        const size_t slot = input_.Byte() % LoopModel::kTaskSlots;
+        if (tasks_[slot] == nullptr) return;
+        tasks_[slot]->Cancel();
+        model_.OnTaskCancel(slot);
+        return;
+      }
+      case Op::kDestroyTask: {
+        const size_t slot = input_.Byte() % LoopModel::kTaskSlots;
+        tasks_[slot].reset();
+        model_.OnTaskDestroyed(slot);
+        return;
+      }
+      case Op::kAdvance: {
+        const Duration delay = ReadDelay(input_);
+        if (delay != Duration::max()) clock_->Advance(delay);
+        return;
+      }
+      case Op::kRunUntilIdle:
+      case Op::kFastForward:
+        return in_callback ? NestedRun(/*until_idle=*/true) : RunUntilIdle(op);
+      case Op::kQuitThenRun:
+      case Op::kRunUntilQuitTask:
+        return in_callback ? NestedRun(/*until_idle=*/false) : RunUntilQuit(op);
+      case Op::kOpCount:
+        break;
+    }
+  }
+
+  // kRunUntilIdle and kFastForward at the top level.
+  void RunUntilIdle(Op op) {
+    if (op == Op::kFastForward) {
+      const Duration delay = ReadDelay(input_);
+      if (delay != Duration::max() && fake_loop_ != nullptr) {
+        const TimePoint end = clock_->Now() + std::max(delay, Duration::zero());
+        fake_loop_->FastForwardBy(delay);
+        model_.CheckNothingDueBefore(end);
+        return;
+      }
+      if (delay != Duration::max()) clock_->Advance(delay);
+    }
+    cutoff_ = model_.CutoffAt(clock_->Now());
+    loop_->RunUntilIdle();
+    model_.CheckIdleAfter(*cutoff_);
+    cutoff_.reset();
+  }
+
+  // kQuitThenRun and kRunUntilQuitTask at the top level.
+  void RunUntilQuit(Op op) {
+    if (op == Op::kQuitThenRun) {
+      const uint64_t callbacks = callbacks_run_;
+      loop_->Quit();
+      loop_->Run();
+      FUZZ_CHECK_EQ(callbacks_run_, callbacks);  // A quit that came before Run() ends it at once.
+      return;
+    }
+    bool quit = false;
+    const uint64_t id = model_.OnPost();
+    loop_->Post([this, id, &quit, life = TaskLife()] {
+      model_.OnPostedTaskRan(id);
+      loop_->Quit();
+      quit = true;
+      in_posted_task_ = true;
+      OnCallback();
+      in_posted_task_ = false;
+    });
+    loop_->Run();
+    FUZZ_CHECK(quit);
+  }
+
+  // A RunUntilIdle() or Run() from inside a callback: returns at once, running nothing.
+  void NestedRun(bool until_idle) {
+    const uint64_t callbacks = callbacks_run_;
+    if (until_idle) {
+      loop_->RunUntilIdle();
+    } else {
+      loop_->Run();
+    }
+    FUZZ_CHECK_EQ(callbacks_run_, callbacks);
+  }
+
+  // Every callback, after the model accepted it: checks the handles, then performs up to
+  // kMaxActionsPerCallback operations while the budget lasts.
+  void OnCallback() {
+    ++callbacks_run_;
+    CheckHandles();
+    const size_t actions = input_.InRange(0, kMaxActionsPerCallback);
+    for (size_t i = 0; i < actions && callback_budget_ > 0; ++i) {
+      --callback_budget_;
+      Perform(/*in_callback=*/true);
+    }
+  }
+
+  void CheckHandles() const {
+    for (size_t slot = 0; slot < LoopModel::kTimerSlots; ++slot) {
+      FUZZ_CHECK_EQ(timers_[slot] != nullptr, model_.TimerLive(slot));
+      if (timers_[slot] != nullptr)
+        FUZZ_CHECK_EQ(timers_[slot]->IsActive(), model_.TimerArmed(slot));
+    }
+    for (size_t slot = 0; slot < LoopModel::kTaskSlots; ++slot) {
+      FUZZ_CHECK_EQ(tasks_[slot] != nullptr, model_.TaskLive(slot));
+      if (tasks_[slot] != nullptr) {
+        FUZZ_CHECK_EQ(tasks_[slot]->IsScheduled(), model_.TaskScheduled(slot));
+      }
+    }
+  }
+
+  LoopModel::FireBound Bound() const { return LoopModel::FireBound{clock_->Now(), cutoff_}; }
+
+  // A token for a posted or delayed task's callable: it expires when the loop destroys the
+  // callable, after running it or with the loop.
+  std::shared_ptr<const int> TaskLife() {
+    auto life = std::make_shared<const int>(0);
+    task_lives_.push_back(life);
+    return life;
+  }
+
+  fuzz::FuzzInput& input_;
+  eventloop::FakeClock libevent_clock_;  // LibeventLoop's; declared before the loop.
+  std::unique_ptr<eventloop::EventLoop> loop_;
+  eventloop::FakeEventLoop* fake_loop_ = nullptr;  // loop_, when it is a FakeEventLoop.
+  eventloop::FakeClock* clock_ = nullptr;
+  std::unique_ptr<eventloop::Timer> timers_[LoopModel::kTimerSlots];
+  std::unique_ptr<eventloop::BeforeBlockingTask> tasks_[LoopModel::kTaskSlots];
+  uint64_t next_generation_ = 0;
+  LoopModel model_;
+  std::optional<LoopModel::TimerKey> cutoff_;  // While a top-level RunUntilIdle() runs.
+  uint64_t callbacks_run_ = 0;
+  bool in_posted_task_ = false;  // While a posted task's callback runs (step 3).
+  size_t callback_budget_ = kCallbackBudget;
+  std::vector<std::weak_ptr<const int>> task_lives_;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::FuzzInput input(data, size);
+  LoopWorld world(input, /*libevent=*/input.Bool());
+  for (size_t ops = 0; ops < kMaxOps && !input.empty(); ++ops) world.Step();
+  world.Finish();
+  return 0;
+}

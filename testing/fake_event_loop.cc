@@ -34,7 +34,8 @@ class FakeFdWatcher final : public FdWatcher {
   ~FakeFdWatcher() override { Detach(); }
 
   void SetEvents(uint32_t io_events) override {
-    if (loop_ != nullptr) loop_->DcheckOnLoopThread("FdWatcher::SetEvents");
+    if (loop_ == nullptr) return;  // Inert: the loop is gone.
+    loop_->DcheckOnLoopThread("FdWatcher::SetEvents");
     events_ = io_events & (kReadable | kWritable);
   }
   uint32_t events() const override {

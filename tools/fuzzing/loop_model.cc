@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "eventloop/event_loop.h"
 #include "tools/fuzzing/fuzz_check.h"
 
 namespace fuzz {
@@ -120,6 +121,48 @@ void LoopModel::OnTaskRan(size_t slot, uint64_t generation) {
                 "posted task " + std::to_string(posted_.front()) + " still waits");
   }
   task.scheduled.reset();
+}
+
+void LoopModel::OnWatcherCreated(size_t slot, uint64_t generation, size_t fd, uint32_t interest) {
+  watchers_[slot] = Watcher{true, generation, fd, interest, interest, true, 0};
+}
+
+void LoopModel::OnWatcherSetEvents(size_t slot, uint32_t interest) {
+  Watcher& watcher = watchers_[slot];
+  if (interest == watcher.interest) return;
+  watcher.interest = interest;
+  watcher.asked_in_run |= interest;
+  watcher.changed_in_run = true;
+}
+
+void LoopModel::OnWatcherCalled(size_t slot, uint64_t generation, uint32_t ready) {
+  Watcher& watcher = watchers_[slot];
+  FUZZ_CHECK(watcher.live && watcher.generation == generation);  // Destroyed ones never run.
+  FUZZ_CHECK(ready != 0);
+  FUZZ_CHECK_EQ(ready & ~Readiness(watcher.fd), 0U);  // Only what is ready,
+  FUZZ_CHECK_EQ(ready & ~watcher.asked_in_run, 0U);   // and was asked for.
+  if (!watcher.changed_in_run) FUZZ_CHECK_EQ(ready, watcher.interest & Readiness(watcher.fd));
+  ++watcher.calls_in_run;
+}
+
+void LoopModel::BeginRun() {
+  for (Watcher& watcher : watchers_) {
+    watcher.asked_in_run = watcher.interest;
+    watcher.changed_in_run = false;
+    watcher.calls_in_run = 0;
+  }
+}
+
+void LoopModel::CheckWatchersPolled() const {
+  for (const Watcher& watcher : watchers_) {
+    if (!watcher.live || watcher.changed_in_run) continue;
+    // Level-triggered: ready for what it asks, it is called at the run's first poll.
+    if ((watcher.interest & Readiness(watcher.fd)) != 0) FUZZ_CHECK(watcher.calls_in_run > 0);
+  }
+}
+
+uint32_t LoopModel::Readiness(size_t fd) const {
+  return eventloop::kWritable | (fd_readable_[fd] ? eventloop::kReadable : 0U);
 }
 
 void LoopModel::CheckIdleAfter(const TimerKey& cutoff) const {

@@ -42,6 +42,8 @@ class LoopModel {
 
   static constexpr size_t kTimerSlots = 6;
   static constexpr size_t kTaskSlots = 4;
+  static constexpr size_t kWatcherSlots = 4;
+  static constexpr size_t kFds = 2;
 
   // Timers (handles from CreateTimer).
   void OnTimerCreated(size_t slot, uint64_t generation);
@@ -77,6 +79,24 @@ class LoopModel {
   bool TaskLive(size_t slot) const { return tasks_[slot].live; }
   bool TaskScheduled(size_t slot) const { return tasks_[slot].scheduled.has_value(); }
 
+  // Fd watchers (WatchFd) on kFds fds, always writable, readable as the top level sets them
+  // (never while the loop runs). Interest and readiness are IoEvents bits.
+  void OnFdReadable(size_t fd, bool readable) { fd_readable_[fd] = readable; }
+  void OnWatcherCreated(size_t slot, uint64_t generation, size_t fd, uint32_t interest);
+  void OnWatcherDestroyed(size_t slot) { watchers_[slot] = Watcher{}; }
+  void OnWatcherSetEvents(size_t slot, uint32_t interest);
+  // The watcher (slot, generation) was called with `ready`: checks that it lives, and that
+  // `ready` is ready and was asked for since the run began (exactly what it asks for, ready,
+  // when its interest has not changed since).
+  void OnWatcherCalled(size_t slot, uint64_t generation, uint32_t ready);
+  bool WatcherLive(size_t slot) const { return watchers_[slot].live; }
+  uint32_t WatcherInterest(size_t slot) const { return watchers_[slot].interest; }
+  // A top-level run starts: forgets what the watchers asked for and were called with before.
+  void BeginRun();
+  // After a run that polled at least once: every watcher that asked for a ready event all
+  // along was called.
+  void CheckWatchersPolled() const;
+
   // The key a timer armed now would get, with a deadline of `now`: the cutoff of a
   // RunUntilIdle() that starts now.
   TimerKey CutoffAt(TimePoint now) const { return TimerKey{now, next_sequence_}; }
@@ -102,6 +122,18 @@ class LoopModel {
     uint64_t after_posted = 0;
   };
 
+  struct Watcher {
+    bool live = false;
+    uint64_t generation = 0;
+    size_t fd = 0;
+    uint32_t interest = 0;
+    uint32_t asked_in_run = 0;    // Every interest it had since the run began.
+    bool changed_in_run = false;  // Created or given new interest since the run began.
+    uint64_t calls_in_run = 0;
+  };
+
+  uint32_t Readiness(size_t fd) const;
+
   // Checks that `key` may fire under `bound` and that no armed timer or delayed task precedes
   // it.
   void CheckMayFire(const TimerKey& key, const FireBound& bound) const;
@@ -115,6 +147,8 @@ class LoopModel {
   uint64_t next_posted_ = 0;
   Task tasks_[kTaskSlots];
   uint64_t next_schedule_ = 0;
+  Watcher watchers_[kWatcherSlots];
+  bool fd_readable_[kFds] = {};
 };
 
 }  // namespace fuzz

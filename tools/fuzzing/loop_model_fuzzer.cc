@@ -1,13 +1,16 @@
 // Fuzzes the event loop's scheduling (eventloop/loop_base.h, shared by FakeEventLoop and
-// LibeventLoop): timers, delayed tasks, posted tasks and before-blocking tasks, started,
-// stopped, destroyed and run from the top level and from inside each other's callbacks, on
-// fake time, against a model of the contract in eventloop/event_loop.h (loop_model.h).
+// LibeventLoop): timers, delayed tasks, posted tasks, before-blocking tasks and fd watchers,
+// started, stopped, destroyed and run from the top level and from inside each other's
+// callbacks, on fake time, against a model of the contract in eventloop/event_loop.h
+// (loop_model.h).
 //
 // Input: one byte choosing the loop (even: FakeEventLoop; odd: LibeventLoop on a FakeClock,
 // which never sleeps towards a timer), then at most 64 operations, each an opcode byte (modulo
 // kOpCount) followed by its arguments; a truncated operation reads zeros. T is a timer slot
-// byte (modulo 6), B a before-blocking task slot byte (modulo 4), D a delay byte: 0..49 ms,
-// 0..39 us, a negative delay, or Duration::max() (see ReadDelay):
+// byte (modulo 6), B a before-blocking task slot byte (modulo 4), W a watcher slot byte
+// (modulo 4), F one of two eventfds (modulo 2; always writable), E an interest byte (modulo 4:
+// none, kReadable, kWritable, both), D a delay byte: 0..49 ms, 0..39 us, a negative delay, or
+// Duration::max() (see ReadDelay):
 //   kCreateTimer T         a new stopped timer in the slot (destroying the slot's handle)
 //   kStart T D             Timer::Start
 //   kStartRepeating T D    Timer::StartRepeating (sub-millisecond periods become 1 ms)
@@ -23,6 +26,11 @@
 //                          RunUntilIdle)
 //   kQuitThenRun           Quit(), then Run(): it must return at once, running nothing
 //   kRunUntilQuitTask      posts a task that calls Quit(), then Run()
+//   kWatch W F E           WatchFd (destroying the slot's handle)
+//   kSetEvents W E         FdWatcher::SetEvents
+//   kDestroyWatcher W      destroys the slot's handle
+//   kSetReadable F / kClearReadable F   the fd readable or not (an eventfd count of 1 or 0;
+//                          FakeEventLoop's scripted readiness); ignored inside callbacks
 // Every callback (a timer's, a task's) then performs up to 3 further operations read from the
 // input, while a budget of 256 such operations lasts: the same ones, on any slot (its own
 // handle included), except that the run operations become nested RunUntilIdle() or Run()
@@ -36,13 +44,21 @@
 // - stopped, cancelled and destroyed handles never run;
 // - posted tasks run first in, first out, each once; before-blocking tasks in schedule order,
 //   each request once;
-// - Timer::IsActive() and BeforeBlockingTask::IsScheduled() match the model, also inside their
-//   own callbacks;
+// - a watcher is called only with events that are ready and that it asked for since the run
+//   began (exactly its interest's ready part if that did not change), and every watcher whose
+//   interest stayed ready all along is called in each run (level-triggered);
+// - Timer::IsActive(), BeforeBlockingTask::IsScheduled() and FdWatcher::events() match the
+//   model, also inside their own callbacks;
 // - after RunUntilIdle() nothing that was due when it started is left, nor any posted or
 //   scheduled task; after FastForwardBy(d) nothing is due before start + d;
 // - FakeEventLoop reports no misuse.
 // At the end the loop is destroyed before the handles: they turn inert (every method does
-// nothing, IsActive() and IsScheduled() are false) and every task that never ran is destroyed.
+// nothing, IsActive() and IsScheduled() are false, events() keeps the last interest) and
+// every task that never ran is destroyed.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -87,6 +103,11 @@ enum class Op : uint8_t {
   kFastForward,
   kQuitThenRun,
   kRunUntilQuitTask,
+  kWatch,
+  kSetEvents,
+  kDestroyWatcher,
+  kSetReadable,
+  kClearReadable,
   kOpCount,
 };
 
@@ -105,6 +126,10 @@ Duration ReadDelay(fuzz::FuzzInput& input) {
 class LoopWorld {
  public:
   LoopWorld(fuzz::FuzzInput& input, bool libevent) : input_(input) {
+    for (int& fd : fds_) {
+      fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      FUZZ_CHECK(fd >= 0);
+    }
     if (libevent) {
       loop_ = std::make_unique<eventloop::LibeventLoop>(libevent_clock_);
       clock_ = &libevent_clock_;
@@ -113,8 +138,14 @@ class LoopWorld {
       fake_loop_ = fake.get();
       clock_ = &fake->fake_clock();
       loop_ = std::move(fake);
+      for (int fd : fds_) fake_loop_->SetFdReady(fd, eventloop::kWritable);  // As an eventfd.
     }
   }
+  ~LoopWorld() {
+    for (int fd : fds_) close(fd);
+  }
+  LoopWorld(const LoopWorld&) = delete;
+  LoopWorld& operator=(const LoopWorld&) = delete;
 
   // Runs one top-level operation.
   void Step() {
@@ -136,6 +167,12 @@ class LoopWorld {
       FUZZ_CHECK(!timer->IsActive());
       timer->Stop();
       timer.reset();
+    }
+    for (size_t slot = 0; slot < LoopModel::kWatcherSlots; ++slot) {
+      if (watchers_[slot] == nullptr) continue;
+      watchers_[slot]->SetEvents(eventloop::kReadable | eventloop::kWritable);
+      FUZZ_CHECK_EQ(watchers_[slot]->events(), model_.WatcherInterest(slot));  // Unchanged.
+      watchers_[slot].reset();
     }
     for (std::unique_ptr<eventloop::BeforeBlockingTask>& task : tasks_) {
       if (task == nullptr) continue;
@@ -260,6 +297,42 @@ class LoopWorld {
       case Op::kQuitThenRun:
       case Op::kRunUntilQuitTask:
         return in_callback ? NestedRun(/*until_idle=*/false) : RunUntilQuit(op);
+      case Op::kWatch: {
+        const size_t slot = input_.Byte() % LoopModel::kWatcherSlots;
+        const size_t fd = input_.Byte() % LoopModel::kFds;
+        const uint32_t interest = input_.Byte() % 4;
+        watchers_[slot].reset();
+        model_.OnWatcherDestroyed(slot);
+        const uint64_t generation = next_generation_++;
+        watchers_[slot] =
+            loop_->WatchFd(fds_[fd], interest, [this, slot, generation](uint32_t ready) {
+              model_.OnWatcherCalled(slot, generation, ready);
+              OnCallback();
+            });
+        FUZZ_CHECK(watchers_[slot] != nullptr);
+        model_.OnWatcherCreated(slot, generation, fd, interest);
+        return;
+      }
+      case Op::kSetEvents: {
+        const size_t slot = input_.Byte() % LoopModel::kWatcherSlots;
+        const uint32_t interest = input_.Byte() % 4;
+        if (watchers_[slot] == nullptr) return;
+        watchers_[slot]->SetEvents(interest);
+        model_.OnWatcherSetEvents(slot, interest);
+        return;
+      }
+      case Op::kDestroyWatcher: {
+        const size_t slot = input_.Byte() % LoopModel::kWatcherSlots;
+        watchers_[slot].reset();
+        model_.OnWatcherDestroyed(slot);
+        return;
+      }
+      case Op::kSetReadable:
+      case Op::kClearReadable: {
+        const size_t fd = input_.Byte() % LoopModel::kFds;
+        if (!in_callback) SetReadable(fd, op == Op::kSetReadable);
+        return;
+      }
       case Op::kOpCount:
         break;
     }
@@ -267,12 +340,14 @@ class LoopWorld {
 
   // kRunUntilIdle and kFastForward at the top level.
   void RunUntilIdle(Op op) {
+    model_.BeginRun();
     if (op == Op::kFastForward) {
       const Duration delay = ReadDelay(input_);
       if (delay != Duration::max() && fake_loop_ != nullptr) {
         const TimePoint end = clock_->Now() + std::max(delay, Duration::zero());
         fake_loop_->FastForwardBy(delay);
         model_.CheckNothingDueBefore(end);
+        model_.CheckWatchersPolled();
         return;
       }
       if (delay != Duration::max()) clock_->Advance(delay);
@@ -280,6 +355,7 @@ class LoopWorld {
     cutoff_ = model_.CutoffAt(clock_->Now());
     loop_->RunUntilIdle();
     model_.CheckIdleAfter(*cutoff_);
+    model_.CheckWatchersPolled();
     cutoff_.reset();
   }
 
@@ -292,6 +368,7 @@ class LoopWorld {
       FUZZ_CHECK_EQ(callbacks_run_, callbacks);  // A quit that came before Run() ends it at once.
       return;
     }
+    model_.BeginRun();
     bool quit = false;
     const uint64_t id = model_.OnPost();
     loop_->Post([this, id, &quit, life = TaskLife()] {
@@ -304,6 +381,26 @@ class LoopWorld {
     });
     loop_->Run();
     FUZZ_CHECK(quit);
+    model_.CheckWatchersPolled();
+  }
+
+  // Makes fd slot `fd` readable or not: an eventfd's count of 1 or 0 (LibeventLoop), its
+  // scripted readiness (FakeEventLoop).
+  void SetReadable(size_t fd, bool readable) {
+    if (fake_loop_ != nullptr) {
+      if (readable) {
+        fake_loop_->SetFdReady(fds_[fd], eventloop::kReadable);
+      } else {
+        fake_loop_->ClearFdReady(fds_[fd], eventloop::kReadable);
+      }
+    } else {
+      uint64_t count = 0;
+      const ssize_t drained = read(fds_[fd], &count, sizeof count);  // The count back to 0.
+      FUZZ_CHECK(drained == sizeof count || errno == EAGAIN);
+      count = 1;
+      if (readable) FUZZ_CHECK(write(fds_[fd], &count, sizeof count) == sizeof count);
+    }
+    model_.OnFdReadable(fd, readable);
   }
 
   // A RunUntilIdle() or Run() from inside a callback: returns at once, running nothing.
@@ -335,6 +432,12 @@ class LoopWorld {
       if (timers_[slot] != nullptr)
         FUZZ_CHECK_EQ(timers_[slot]->IsActive(), model_.TimerArmed(slot));
     }
+    for (size_t slot = 0; slot < LoopModel::kWatcherSlots; ++slot) {
+      FUZZ_CHECK_EQ(watchers_[slot] != nullptr, model_.WatcherLive(slot));
+      if (watchers_[slot] != nullptr) {
+        FUZZ_CHECK_EQ(watchers_[slot]->events(), model_.WatcherInterest(slot));
+      }
+    }
     for (size_t slot = 0; slot < LoopModel::kTaskSlots; ++slot) {
       FUZZ_CHECK_EQ(tasks_[slot] != nullptr, model_.TaskLive(slot));
       if (tasks_[slot] != nullptr) {
@@ -360,6 +463,8 @@ class LoopWorld {
   eventloop::FakeClock* clock_ = nullptr;
   std::unique_ptr<eventloop::Timer> timers_[LoopModel::kTimerSlots];
   std::unique_ptr<eventloop::BeforeBlockingTask> tasks_[LoopModel::kTaskSlots];
+  std::unique_ptr<eventloop::FdWatcher> watchers_[LoopModel::kWatcherSlots];
+  int fds_[LoopModel::kFds] = {};  // eventfds: watched by both loops, only read by LibeventLoop.
   uint64_t next_generation_ = 0;
   LoopModel model_;
   std::optional<LoopModel::TimerKey> cutoff_;  // While a top-level RunUntilIdle() runs.

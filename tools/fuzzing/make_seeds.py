@@ -399,7 +399,9 @@ SOCKET_MODEL_SEEDS = {
 # slot and delay bytes; every callback reads an action count (0-3), then that many operations.
 (LM_CREATE_TIMER, LM_START, LM_START_REPEATING, LM_STOP, LM_DESTROY_TIMER, LM_POST,
  LM_POST_DELAYED, LM_CREATE_TASK, LM_SCHEDULE, LM_CANCEL, LM_DESTROY_TASK, LM_ADVANCE,
- LM_RUN_UNTIL_IDLE, LM_FAST_FORWARD, LM_QUIT_THEN_RUN, LM_RUN_UNTIL_QUIT_TASK) = range(16)
+ LM_RUN_UNTIL_IDLE, LM_FAST_FORWARD, LM_QUIT_THEN_RUN, LM_RUN_UNTIL_QUIT_TASK, LM_WATCH,
+ LM_SET_EVENTS, LM_DESTROY_WATCHER, LM_SET_READABLE, LM_CLEAR_READABLE) = range(21)
+LM_NONE, LM_READ, LM_WRITE, LM_BOTH = range(4)
 LM_MAX_DELAY, LM_NEGATIVE = 255, 240  # Duration::max(), and -1 ms.
 
 
@@ -449,7 +451,22 @@ LOOP_MODEL_SEEDS = {
                                 lm(LM_CREATE_TIMER, 1) + lm(LM_START_REPEATING, 1, LM_NEGATIVE) +
                                 lm(LM_START, 1, LM_NEGATIVE) + lm(LM_POST_DELAYED, LM_MAX_DELAY) +
                                 lm(LM_RUN_UNTIL_IDLE) + QUIET + lm(LM_FAST_FORWARD, 49),
-    "handles_outlive_loop": lm(LM_CREATE_TIMER, 0) + lm(LM_START_REPEATING, 0, 3) +
+    "watchers_level_triggered": lm(LM_WATCH, 0, 0, LM_READ) + lm(LM_WATCH, 1, 0, LM_WRITE) +
+                                lm(LM_WATCH, 2, 1, LM_BOTH) + lm(LM_SET_READABLE, 0) +
+                                lm(LM_RUN_UNTIL_IDLE) + QUIET * 3 + lm(LM_CLEAR_READABLE, 0) +
+                                lm(LM_RUN_UNTIL_IDLE) + QUIET * 2,
+    "watcher_destroys_another_and_itself": lm(LM_WATCH, 0, 0, LM_WRITE) +
+                                           lm(LM_WATCH, 1, 0, LM_WRITE) + lm(LM_RUN_UNTIL_IDLE) +
+                                           lm_actions(lm(LM_DESTROY_WATCHER, 1),
+                                                      lm(LM_DESTROY_WATCHER, 0)) +
+                                           lm(LM_RUN_UNTIL_IDLE),
+    "watcher_pauses_in_callback": lm(LM_WATCH, 0, 1, LM_BOTH) + lm(LM_SET_READABLE, 1) +
+                                  lm(LM_POST) + lm(LM_RUN_UNTIL_IDLE) +
+                                  lm_actions(lm(LM_SET_EVENTS, 0, LM_NONE)) + QUIET +
+                                  lm(LM_SET_EVENTS, 0, LM_READ) + lm(LM_RUN_UNTIL_QUIT_TASK) +
+                                  QUIET + QUIET,
+    "handles_outlive_loop": lm(LM_WATCH, 3, 1, LM_READ) + lm(LM_CREATE_TIMER, 0) +
+                            lm(LM_START_REPEATING, 0, 3) +
                             lm(LM_CREATE_TASK, 0) + lm(LM_SCHEDULE, 0) + lm(LM_POST) +
                             lm(LM_POST_DELAYED, 9),
 }

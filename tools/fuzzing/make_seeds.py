@@ -472,6 +472,53 @@ LOOP_MODEL_SEEDS = {
 }
 
 
+# --- signal_fuzzer: opcodes with their Connection slot bytes; every slot call reads an action
+# count (0-3), then that many operations.
+(SG_CONNECT, SG_CONNECT_EMPTY, SG_DISCONNECT, SG_COPY, SG_DROP, SG_DISCONNECT_ALL, SG_EMIT,
+ SG_DESTROY, SG_RECREATE) = range(9)
+
+
+def sg(code, *args):
+    return bytes([code, *args])
+
+
+def sg_emit(value):
+    return sg(SG_EMIT, len(value)) + value
+
+
+def sg_actions(*operations):
+    """What a slot call reads: the count of its operations, then the operations."""
+    return bytes([len(operations)]) + b"".join(operations)
+
+
+SG_QUIET = sg_actions()
+SIGNAL_SEEDS = {
+    "emit_in_order": sg(SG_CONNECT, 0) + sg(SG_CONNECT, 1) + sg(SG_CONNECT, 2) +
+                     sg_emit(b"abc") + SG_QUIET * 3 + sg(SG_DISCONNECT, 1) + sg_emit(b"") +
+                     SG_QUIET * 2,
+    "disconnect_later_slot_in_slot": sg(SG_CONNECT, 0) + sg(SG_CONNECT, 1) + sg_emit(b"x") +
+                                     sg_actions(sg(SG_DISCONNECT, 1)),
+    "disconnect_self_and_connect_in_slot": sg(SG_CONNECT, 0) + sg(SG_CONNECT, 1) +
+                                           sg_emit(b"y") +
+                                           sg_actions(sg(SG_DISCONNECT, 0), sg(SG_CONNECT, 2)) +
+                                           SG_QUIET + sg_emit(b"z") + SG_QUIET * 2,
+    "nested_emit": sg(SG_CONNECT, 0) + sg(SG_CONNECT, 1) + sg_emit(b"outer") +
+                   sg_actions(sg_emit(b"inner")) + SG_QUIET + SG_QUIET + SG_QUIET,
+    "destroy_in_slot": sg(SG_CONNECT, 0) + sg(SG_CONNECT, 1) + sg_emit(b"d") +
+                       sg_actions(sg(SG_DESTROY)) + sg(SG_DISCONNECT, 1),
+    "recreate_and_emit_in_slot": sg(SG_CONNECT, 0) + sg(SG_CONNECT, 1) + sg_emit(b"r") +
+                                 sg_actions(sg(SG_RECREATE), sg(SG_CONNECT, 2), sg_emit(b"n")) +
+                                 SG_QUIET + sg_emit(b"after") + SG_QUIET,
+    "disconnect_all_in_nested_emit": sg(SG_CONNECT, 0) + sg(SG_CONNECT, 1) + sg(SG_CONNECT, 2) +
+                                     sg_emit(b"a") + sg_actions(sg_emit(b"b")) +
+                                     sg_actions(sg(SG_DISCONNECT_ALL)) + sg(SG_CONNECT, 3) +
+                                     sg_emit(b"c") + SG_QUIET,
+    "copies_and_drops": sg(SG_CONNECT, 0) + sg(SG_COPY, 0, 5) + sg(SG_DROP, 0) +
+                        sg(SG_CONNECT_EMPTY, 1) + sg(SG_DISCONNECT, 5) + sg(SG_CONNECT, 2) +
+                        sg(SG_DESTROY) + sg(SG_DISCONNECT, 2) + sg(SG_COPY, 2, 3),
+}
+
+
 def main():
     for name, data in SERVER_NAME_SEEDS.items():
         write("server_name_fuzzer", name, data)
@@ -484,11 +531,14 @@ def main():
     for name, data in LOOP_MODEL_SEEDS.items():
         for loop, prefix in (("fake", b"\x00"), ("libevent", b"\x01")):
             write("loop_model_fuzzer", f"{name}_{loop}", prefix + data)
+    for name, data in SIGNAL_SEEDS.items():
+        write("signal_fuzzer", name, data)
     print(f"wrote {len(SERVER_NAME_SEEDS)} server_name_fuzzer, "
           f"{len(BYTE_BUFFER_SEEDS)} byte_buffer_fuzzer, "
           f"{len(FD_PASSING_SEEDS)} fd_passing_fuzzer, "
-          f"{len(SOCKET_MODEL_SEEDS)} socket_model_fuzzer and "
-          f"{2 * len(LOOP_MODEL_SEEDS)} loop_model_fuzzer seeds")
+          f"{len(SOCKET_MODEL_SEEDS)} socket_model_fuzzer, "
+          f"{2 * len(LOOP_MODEL_SEEDS)} loop_model_fuzzer and "
+          f"{len(SIGNAL_SEEDS)} signal_fuzzer seeds")
 
 
 if __name__ == "__main__":

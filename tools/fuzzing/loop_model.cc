@@ -145,20 +145,51 @@ void LoopModel::OnWatcherCalled(size_t slot, uint64_t generation, uint32_t ready
   ++watcher.calls_in_run;
 }
 
+void LoopModel::OnSignalWatcherCreated(size_t slot, uint64_t generation, size_t signal) {
+  signal_watchers_[slot] = SignalWatcher{true, generation, signal, 0, 0, false};
+}
+
+void LoopModel::OnSignalRaised(size_t signal) {
+  ++raises_[signal];
+  for (SignalWatcher& watcher : signal_watchers_) {
+    if (watcher.live && watcher.signal == signal) ++watcher.raised_while_live;
+  }
+}
+
+void LoopModel::OnSignalWatcherCalled(size_t slot, uint64_t generation) {
+  SignalWatcher& watcher = signal_watchers_[slot];
+  FUZZ_CHECK(watcher.live && watcher.generation == generation);  // Destroyed ones never run.
+  // Raises close together may come as one call, never as more calls than raises.
+  FUZZ_CHECK(watcher.calls_in_run < raises_[watcher.signal]);
+  ++watcher.calls_in_run;
+}
+
 void LoopModel::BeginRun() {
   for (Watcher& watcher : watchers_) {
     watcher.asked_in_run = watcher.interest;
     watcher.changed_in_run = false;
     watcher.calls_in_run = 0;
   }
+  for (SignalWatcher& watcher : signal_watchers_) {
+    watcher.calls_in_run = 0;
+    watcher.live_all_run = watcher.live;
+  }
 }
 
-void LoopModel::CheckWatchersPolled() const {
+void LoopModel::EndPollingRun() {
   for (const Watcher& watcher : watchers_) {
     if (!watcher.live || watcher.changed_in_run) continue;
     // Level-triggered: ready for what it asks, it is called at the run's first poll.
     if ((watcher.interest & Readiness(watcher.fd)) != 0) FUZZ_CHECK(watcher.calls_in_run > 0);
   }
+  for (SignalWatcher& watcher : signal_watchers_) {
+    // A signal raised while the watcher lived reaches it at the run's first poll.
+    if (watcher.live && watcher.live_all_run && watcher.raised_while_live > 0) {
+      FUZZ_CHECK(watcher.calls_in_run > 0);
+    }
+    watcher.raised_while_live = 0;
+  }
+  for (uint64_t& raises : raises_) raises = 0;
 }
 
 uint32_t LoopModel::Readiness(size_t fd) const {

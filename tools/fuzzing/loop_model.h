@@ -44,6 +44,8 @@ class LoopModel {
   static constexpr size_t kTaskSlots = 4;
   static constexpr size_t kWatcherSlots = 4;
   static constexpr size_t kFds = 2;
+  static constexpr size_t kSignalWatcherSlots = 3;
+  static constexpr size_t kSignals = 2;
 
   // Timers (handles from CreateTimer).
   void OnTimerCreated(size_t slot, uint64_t generation);
@@ -91,11 +93,21 @@ class LoopModel {
   void OnWatcherCalled(size_t slot, uint64_t generation, uint32_t ready);
   bool WatcherLive(size_t slot) const { return watchers_[slot].live; }
   uint32_t WatcherInterest(size_t slot) const { return watchers_[slot].interest; }
+  // Signal watchers (WatchSignal) on kSignals signals, raised only by the top level.
+  void OnSignalWatcherCreated(size_t slot, uint64_t generation, size_t signal);
+  void OnSignalWatcherDestroyed(size_t slot) { signal_watchers_[slot] = SignalWatcher{}; }
+  void OnSignalRaised(size_t signal);
+  // The watcher (slot, generation) was called: checks that it lives and that its signal was
+  // raised since the last run, at most once per raise.
+  void OnSignalWatcherCalled(size_t slot, uint64_t generation);
+  bool SignalWatcherLive(size_t slot) const { return signal_watchers_[slot].live; }
+
   // A top-level run starts: forgets what the watchers asked for and were called with before.
   void BeginRun();
-  // After a run that polled at least once: every watcher that asked for a ready event all
-  // along was called.
-  void CheckWatchersPolled() const;
+  // After a run that polled at least once: every fd watcher that asked for a ready event all
+  // along was called, and every signal watcher whose signal was raised while it lived; the
+  // raises are then all delivered.
+  void EndPollingRun();
 
   // The key a timer armed now would get, with a deadline of `now`: the cutoff of a
   // RunUntilIdle() that starts now.
@@ -132,6 +144,15 @@ class LoopModel {
     uint64_t calls_in_run = 0;
   };
 
+  struct SignalWatcher {
+    bool live = false;
+    uint64_t generation = 0;
+    size_t signal = 0;
+    uint64_t raised_while_live = 0;  // Since the last run.
+    uint64_t calls_in_run = 0;
+    bool live_all_run = false;  // Lived from the run's start.
+  };
+
   uint32_t Readiness(size_t fd) const;
 
   // Checks that `key` may fire under `bound` and that no armed timer or delayed task precedes
@@ -149,6 +170,8 @@ class LoopModel {
   uint64_t next_schedule_ = 0;
   Watcher watchers_[kWatcherSlots];
   bool fd_readable_[kFds] = {};
+  SignalWatcher signal_watchers_[kSignalWatcherSlots];
+  uint64_t raises_[kSignals] = {};  // Since the last run.
 };
 
 }  // namespace fuzz

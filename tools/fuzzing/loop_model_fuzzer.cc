@@ -31,6 +31,10 @@
 //   kDestroyWatcher W      destroys the slot's handle
 //   kSetReadable F / kClearReadable F   the fd readable or not (an eventfd count of 1 or 0;
 //                          FakeEventLoop's scripted readiness); ignored inside callbacks
+//   kWatchSignal S G       WatchSignal in slot S (modulo 3) for G: SIGWINCH or SIGURG (modulo
+//                          2; both ignored by default)
+//   kDestroySignalWatcher S
+//   kRaise G               raise(G) (FakeEventLoop::RaiseSignal); ignored inside callbacks
 // Every callback (a timer's, a task's) then performs up to 3 further operations read from the
 // input, while a budget of 256 such operations lasts: the same ones, on any slot (its own
 // handle included), except that the run operations become nested RunUntilIdle() or Run()
@@ -47,6 +51,8 @@
 // - a watcher is called only with events that are ready and that it asked for since the run
 //   began (exactly its interest's ready part if that did not change), and every watcher whose
 //   interest stayed ready all along is called in each run (level-triggered);
+// - a signal watcher is called only for raises since the last run (at most once each), and in
+//   the next run for every raise while it lived;
 // - Timer::IsActive(), BeforeBlockingTask::IsScheduled() and FdWatcher::events() match the
 //   model, also inside their own callbacks;
 // - after RunUntilIdle() nothing that was due when it started is left, nor any posted or
@@ -54,13 +60,14 @@
 // - FakeEventLoop reports no misuse.
 // At the end the loop is destroyed before the handles: they turn inert (every method does
 // nothing, IsActive() and IsScheduled() are false, events() keeps the last interest) and
-// every task that never ran is destroyed.
+// every task that never ran is destroyed; each signal has its disposition back.
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -86,6 +93,8 @@ using fuzz::LoopModel;
 constexpr size_t kMaxOps = 64;
 constexpr size_t kMaxActionsPerCallback = 3;
 constexpr size_t kCallbackBudget = 256;
+// Signals whose default action is to ignore them, and which libFuzzer leaves alone.
+constexpr int kSignalNumbers[LoopModel::kSignals] = {SIGWINCH, SIGURG};
 
 enum class Op : uint8_t {
   kCreateTimer,
@@ -109,6 +118,9 @@ enum class Op : uint8_t {
   kDestroyWatcher,
   kSetReadable,
   kClearReadable,
+  kWatchSignal,
+  kDestroySignalWatcher,
+  kRaise,
   kOpCount,
 };
 
@@ -127,6 +139,9 @@ Duration ReadDelay(fuzz::FuzzInput& input) {
 class LoopWorld {
  public:
   LoopWorld(fuzz::FuzzInput& input, bool libevent) : input_(input) {
+    for (size_t signal = 0; signal < LoopModel::kSignals; ++signal) {
+      original_handlers_[signal] = SignalHandler(kSignalNumbers[signal]);
+    }
     for (int& fd : fds_) {
       fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
       FUZZ_CHECK(fd >= 0);
@@ -175,6 +190,7 @@ class LoopWorld {
       FUZZ_CHECK_EQ(watchers_[slot]->events(), model_.WatcherInterest(slot));  // Unchanged.
       watchers_[slot].reset();
     }
+    for (std::unique_ptr<eventloop::SignalWatcher>& watcher : signal_watchers_) watcher.reset();
     for (std::unique_ptr<eventloop::BeforeBlockingTask>& task : tasks_) {
       if (task == nullptr) continue;
       task->Schedule();
@@ -183,6 +199,10 @@ class LoopWorld {
       task.reset();
     }
     for (const std::weak_ptr<const int>& task : task_lives_) FUZZ_CHECK(task.expired());
+    // With its last watcher gone, each signal has its disposition back.
+    for (size_t signal = 0; signal < LoopModel::kSignals; ++signal) {
+      FUZZ_CHECK(SignalHandler(kSignalNumbers[signal]) == original_handlers_[signal]);
+    }
     FUZZ_CHECK(!testing::UnitTest::GetInstance()->Failed());
   }
 
@@ -334,6 +354,38 @@ class LoopWorld {
         if (!in_callback) SetReadable(fd, op == Op::kSetReadable);
         return;
       }
+      case Op::kWatchSignal: {
+        const size_t slot = input_.Byte() % LoopModel::kSignalWatcherSlots;
+        const size_t signal = input_.Byte() % LoopModel::kSignals;
+        signal_watchers_[slot].reset();
+        model_.OnSignalWatcherDestroyed(slot);
+        const uint64_t generation = next_generation_++;
+        signal_watchers_[slot] =
+            loop_->WatchSignal(kSignalNumbers[signal], [this, slot, generation] {
+              model_.OnSignalWatcherCalled(slot, generation);
+              OnCallback();
+            });
+        FUZZ_CHECK(signal_watchers_[slot] != nullptr);
+        model_.OnSignalWatcherCreated(slot, generation, signal);
+        return;
+      }
+      case Op::kDestroySignalWatcher: {
+        const size_t slot = input_.Byte() % LoopModel::kSignalWatcherSlots;
+        signal_watchers_[slot].reset();
+        model_.OnSignalWatcherDestroyed(slot);
+        return;
+      }
+      case Op::kRaise: {
+        const size_t signal = input_.Byte() % LoopModel::kSignals;
+        if (in_callback) return;
+        if (fake_loop_ != nullptr) {
+          fake_loop_->RaiseSignal(kSignalNumbers[signal]);
+        } else {
+          FUZZ_CHECK(raise(kSignalNumbers[signal]) == 0);
+        }
+        model_.OnSignalRaised(signal);
+        return;
+      }
       case Op::kOpCount:
         break;
     }
@@ -348,7 +400,7 @@ class LoopWorld {
         const TimePoint end = clock_->Now() + std::max(delay, Duration::zero());
         fake_loop_->FastForwardBy(delay);
         model_.CheckNothingDueBefore(end);
-        model_.CheckWatchersPolled();
+        model_.EndPollingRun();
         return;
       }
       if (delay != Duration::max()) clock_->Advance(delay);
@@ -356,7 +408,7 @@ class LoopWorld {
     cutoff_ = model_.CutoffAt(clock_->Now());
     loop_->RunUntilIdle();
     model_.CheckIdleAfter(*cutoff_);
-    model_.CheckWatchersPolled();
+    model_.EndPollingRun();
     cutoff_.reset();
   }
 
@@ -382,7 +434,7 @@ class LoopWorld {
     });
     loop_->Run();
     FUZZ_CHECK(quit);
-    model_.CheckWatchersPolled();
+    model_.EndPollingRun();
   }
 
   // Makes fd slot `fd` readable or not: an eventfd's count of 1 or 0 (LibeventLoop), its
@@ -439,12 +491,22 @@ class LoopWorld {
         FUZZ_CHECK_EQ(watchers_[slot]->events(), model_.WatcherInterest(slot));
       }
     }
+    for (size_t slot = 0; slot < LoopModel::kSignalWatcherSlots; ++slot) {
+      FUZZ_CHECK_EQ(signal_watchers_[slot] != nullptr, model_.SignalWatcherLive(slot));
+    }
     for (size_t slot = 0; slot < LoopModel::kTaskSlots; ++slot) {
       FUZZ_CHECK_EQ(tasks_[slot] != nullptr, model_.TaskLive(slot));
       if (tasks_[slot] != nullptr) {
         FUZZ_CHECK_EQ(tasks_[slot]->IsScheduled(), model_.TaskScheduled(slot));
       }
     }
+  }
+
+  // The handler the process has for `signo` now.
+  static void (*SignalHandler(int signo))(int) {
+    struct sigaction action = {};
+    FUZZ_CHECK(sigaction(signo, nullptr, &action) == 0);
+    return action.sa_handler;
   }
 
   LoopModel::FireBound Bound() const { return LoopModel::FireBound{clock_->Now(), cutoff_}; }
@@ -465,7 +527,11 @@ class LoopWorld {
   std::unique_ptr<eventloop::Timer> timers_[LoopModel::kTimerSlots];
   std::unique_ptr<eventloop::BeforeBlockingTask> tasks_[LoopModel::kTaskSlots];
   std::unique_ptr<eventloop::FdWatcher> watchers_[LoopModel::kWatcherSlots];
-  int fds_[LoopModel::kFds] = {};  // eventfds: watched by both loops, only read by LibeventLoop.
+  std::unique_ptr<eventloop::SignalWatcher> signal_watchers_[LoopModel::kSignalWatcherSlots];
+  int fds_[LoopModel::kFds] = {};
+  void (*original_handlers_[LoopModel::kSignals])(
+      int) = {};  // Before any signal watcher.  // eventfds: watched by both loops, only read by
+                  // LibeventLoop.
   uint64_t next_generation_ = 0;
   LoopModel model_;
   std::optional<LoopModel::TimerKey> cutoff_;  // While a top-level RunUntilIdle() runs.

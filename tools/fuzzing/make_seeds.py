@@ -400,7 +400,8 @@ SOCKET_MODEL_SEEDS = {
 (LM_CREATE_TIMER, LM_START, LM_START_REPEATING, LM_STOP, LM_DESTROY_TIMER, LM_POST,
  LM_POST_DELAYED, LM_CREATE_TASK, LM_SCHEDULE, LM_CANCEL, LM_DESTROY_TASK, LM_ADVANCE,
  LM_RUN_UNTIL_IDLE, LM_FAST_FORWARD, LM_QUIT_THEN_RUN, LM_RUN_UNTIL_QUIT_TASK, LM_WATCH,
- LM_SET_EVENTS, LM_DESTROY_WATCHER, LM_SET_READABLE, LM_CLEAR_READABLE) = range(21)
+ LM_SET_EVENTS, LM_DESTROY_WATCHER, LM_SET_READABLE, LM_CLEAR_READABLE, LM_WATCH_SIGNAL,
+ LM_DESTROY_SIGNAL_WATCHER, LM_RAISE) = range(24)
 LM_NONE, LM_READ, LM_WRITE, LM_BOTH = range(4)
 LM_MAX_DELAY, LM_NEGATIVE = 255, 240  # Duration::max(), and -1 ms.
 
@@ -465,6 +466,16 @@ LOOP_MODEL_SEEDS = {
                                   lm_actions(lm(LM_SET_EVENTS, 0, LM_NONE)) + QUIET +
                                   lm(LM_SET_EVENTS, 0, LM_READ) + lm(LM_RUN_UNTIL_QUIT_TASK) +
                                   QUIET + QUIET,
+    "signals": lm(LM_WATCH_SIGNAL, 0, 0) + lm(LM_WATCH_SIGNAL, 1, 0) + lm(LM_WATCH_SIGNAL, 2, 1) +
+               lm(LM_RAISE, 0) + lm(LM_RAISE, 0) + lm(LM_RUN_UNTIL_IDLE) + QUIET * 4 +
+               lm(LM_RAISE, 1) + lm(LM_RUN_UNTIL_IDLE) + QUIET + lm(LM_RUN_UNTIL_IDLE),
+    "signal_watchers_destroyed_in_callback": lm(LM_WATCH_SIGNAL, 0, 1) +
+                                             lm(LM_WATCH_SIGNAL, 1, 1) + lm(LM_RAISE, 1) +
+                                             lm(LM_RUN_UNTIL_IDLE) +
+                                             lm_actions(lm(LM_DESTROY_SIGNAL_WATCHER, 1),
+                                                        lm(LM_DESTROY_SIGNAL_WATCHER, 0)) +
+                                             lm(LM_RAISE, 1) + lm(LM_RUN_UNTIL_IDLE) +
+                                             lm(LM_WATCH_SIGNAL, 2, 1),
     "handles_outlive_loop": lm(LM_WATCH, 3, 1, LM_READ) + lm(LM_CREATE_TIMER, 0) +
                             lm(LM_START_REPEATING, 0, 3) +
                             lm(LM_CREATE_TASK, 0) + lm(LM_SCHEDULE, 0) + lm(LM_POST) +

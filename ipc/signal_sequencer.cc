@@ -23,6 +23,7 @@ void SignalSequencer::EmitBytesWritten(Signal<int64_t>& bytes_written, int64_t c
     bytes_written_pending_ += count;  // Reported right after the outermost slot returns.
     return;
   }
+  if (bytes_written.slot_count() == 0) return;  // Nobody listens (the common case).
   const Guard guard = Take();
   while (count > 0) {
     ++bytes_written_depth_;

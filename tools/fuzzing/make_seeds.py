@@ -390,6 +390,9 @@ SOCKET_MODEL_SEEDS = {
                                    CONNECTED + sm_connect(1) + sm_connect(2) + sm_connect(3) +
                                    sm_write(3, 10) + RUN + sm(SM_SERVER) + RUN + sm(SM_SERVER) +
                                    sm_connect(3) + RUN + sm(SM_ACCEPT),
+    "path_server": sm(SM_SERVER) + sm(SM_SERVER) + CONNECTED + sm_write(0, 20) + sm_write(1, 7) +
+                   RUN + sm_simple(SM_READ_ALL, 1) + sm_simple(SM_READ_ALL, 0) + sm(SM_SERVER) +
+                   sm(SM_NEW_CLIENT) + sm_connect(2) + RUN + sm(SM_SERVER) + sm_connect(2) + RUN,
     "fd_limit": CONNECTED + sm(SM_FD_LIMIT, b"\x01") + sm_write_fds(0, 4, [0, 1]) + RUN +
                 sm(SM_NEW_CLIENT) + sm_connect(2) + sm(SM_FD_LIMIT, b"\x00") + RUN,
 }

@@ -7,7 +7,8 @@
 // choosing one of the live sockets (at most 4: clients and accepted sockets; modulo their
 // count):
 //   kNewClient        a new unconnected LocalSocket (if fewer than 4 live)
-//   kConnect          E, name, timeout: ConnectToServer of the server (an abstract name), or
+//   kConnect          E, name, timeout: ConnectToServer of the server (the name the last
+//                     server listened on: abstract, or a path every second restart), or
 //                     "/tmp/none" when the name byte is odd (kServerNotFound), with
 //                     SetConnectTimeout 0/5/50/30000
 //   kWrite            E, 1..2,048 bytes of its stream
@@ -37,7 +38,9 @@
 //   kBacklogFull      the server's backlog full (connects get EAGAIN) or not
 //   kFdLimit          0: the descriptor limit back to 1,024; else room for 0..6 more fds
 //   kServer           destroys the server (its pending sockets with it), or creates and
-//                     listens again
+//                     listens again: on its abstract name, on the path /tmp/socket-model every
+//                     second restart (its socket and lock files must exist exactly while it
+//                     listens)
 //   kAccept           takes a connection the server holds (NextPendingConnection)
 // Accepted connections are taken in the new_connection slot while fewer than 4 sockets live.
 //
@@ -156,7 +159,7 @@ void SocketStep(Op op, SocketModelSession& session, Endpoint& endpoint, fuzz::Fu
     case kConnect: {
       static constexpr int kTimeouts[] = {0, 5, 50, 30000};
       const uint8_t name = input.Byte();
-      SocketModelSession::Connect(endpoint, name, kTimeouts[input.Byte() % 4]);
+      session.Connect(endpoint, name, kTimeouts[input.Byte() % 4]);
       break;
     }
     case kWrite:

@@ -1,5 +1,7 @@
 #include "tools/fuzzing/socket_model_session.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -20,9 +22,12 @@ using ipc::LocalSocket;
 using Call = FakeKernel::Call;
 using State = LocalSocket::State;
 
-// The server listens in the abstract namespace (no lock or socket file: cheaper per input);
-// the missing name is a path (ENOENT: kServerNotFound).
+// The server first listens in the abstract namespace (no lock or socket file: cheaper per
+// input), and every second restart on a path, with its lock file beside it; the missing name is
+// a path (ENOENT: kServerNotFound).
 constexpr char kServerName[] = "socket-model";
+constexpr char kServerPath[] = "/tmp/socket-model";
+constexpr char kServerLockPath[] = "/tmp/socket-model.lock";
 constexpr char kMissingName[] = "/tmp/none";
 constexpr int kMaxFds = 1024;
 constexpr int kDefaultSendBuffer = 212992;
@@ -63,9 +68,17 @@ void SocketModelSession::NewClient() {
   }
 }
 
-void SocketModelSession::Connect(Endpoint& endpoint, uint8_t name, int timeout_ms) {
-  const bool missing = (name & 1) != 0;
-  endpoint.Connect(missing ? kMissingName : kServerName, !missing, timeout_ms);
+void SocketModelSession::Connect(Endpoint& endpoint, uint8_t name, int timeout_ms) const {
+  if ((name & 1) != 0) return endpoint.Connect(kMissingName, /*abstract=*/false, timeout_ms);
+  endpoint.Connect(path_server_ ? kServerPath : kServerName, !path_server_, timeout_ms);
+}
+
+bool SocketModelSession::PathExists(const char* path) {
+  struct stat st = {};
+  const ipc::SysResult result = kernel_.Lstat(path, &st);
+  if (result.rc == 0) return true;
+  FUZZ_CHECK_EQ(result.err, ENOENT);
+  return false;
 }
 
 void SocketModelSession::OnConnected(Endpoint& endpoint) {
@@ -128,8 +141,9 @@ void SocketModelSession::StampConnects() {
 }
 
 void SocketModelSession::StartServer() {
+  path_server_ = (listens_++ % 2) == 1;
   server_ = std::make_unique<ipc::LocalServer>(loop_, kernel_);
-  server_->SetSocketOptions(ipc::LocalServer::kAbstractNamespace);
+  if (!path_server_) server_->SetSocketOptions(ipc::LocalServer::kAbstractNamespace);
   server_->new_connection.Connect([this] {
     if (Tracing()) std::fprintf(stderr, "  new_connection\n");
     FUZZ_CHECK(!unaccepted_.empty());
@@ -137,17 +151,22 @@ void SocketModelSession::StartServer() {
     unaccepted_.pop_front();
     TakeHeld();
   });
-  if (!server_->Listen(kServerName)) {
+  if (!server_->Listen(path_server_ ? kServerPath : kServerName)) {
     // Only a lowered fd limit or an injected socket() EMFILE stops it.
     if (!fd_limited_ && !socket_faulted_) {
       fuzz::CheckFailed(__FILE__, __LINE__, "Listen succeeds", server_->error_string());
     }
     server_.reset();
   }
+  // A path server's socket and lock files exist exactly while it listens.
+  FUZZ_CHECK_EQ(PathExists(kServerPath), path_server_ && server_ != nullptr);
+  FUZZ_CHECK_EQ(PathExists(kServerLockPath), path_server_ && server_ != nullptr);
 }
 
 void SocketModelSession::StopServer() {
   server_.reset();  // Destroys the held sockets; the kernel resets the unaccepted ones.
+  FUZZ_CHECK(!PathExists(kServerPath));  // The server removes what it made.
+  FUZZ_CHECK(!PathExists(kServerLockPath));
   for (auto* queue : {&held_, &unaccepted_}) {
     for (const std::shared_ptr<Pipe>& pipe : *queue) pipe->from[0].reader_gone = true;
     queue->clear();

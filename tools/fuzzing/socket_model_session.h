@@ -40,8 +40,9 @@ class SocketModelSession final : public EndpointHost {
   Endpoint* Pick(uint8_t byte);
   // A new unconnected client, unless kMaxSockets live.
   void NewClient();
-  // Connects `endpoint` to the server, or to a missing path when `name` is odd.
-  static void Connect(Endpoint& endpoint, uint8_t name, int timeout_ms);
+  // Connects `endpoint` to the server's name (abstract or path, as the last server listened),
+  // or to a missing path when `name` is odd.
+  void Connect(Endpoint& endpoint, uint8_t name, int timeout_ms) const;
   // The descriptor of the fixture's file `index` (< kFiles), opened (with the others) on first
   // use; -1 while the fd limit is lowered before they exist (WriteWithFds refuses it).
   int File(int index);
@@ -80,6 +81,8 @@ class SocketModelSession final : public EndpointHost {
   void StampConnects();
   void StartServer();
   void StopServer();
+  // True if `path` names a file in the kernel's namespace (lstat).
+  bool PathExists(const char* path);
   size_t LiveCount() const;
   // Marks both directions of the endpoint's connection as hit by a fault.
   static void Fault(Endpoint& endpoint);
@@ -101,6 +104,8 @@ class SocketModelSession final : public EndpointHost {
   bool fd_limited_ = false;
   bool socket_faulted_ = false;  // A socket() EMFILE was injected (it may hit Listen).
   bool draining_ = false;
+  int listens_ = 0;           // Servers started so far.
+  bool path_server_ = false;  // The last server listened on kServerPath, not abstract.
 };
 
 }  // namespace fuzz

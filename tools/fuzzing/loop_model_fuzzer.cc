@@ -170,8 +170,8 @@ class LoopWorld {
     FUZZ_CHECK(!testing::UnitTest::GetInstance()->Failed());  // FakeEventLoop's own checks.
   }
 
-  // Destroys the loop first, then checks that the handles are inert and that every task that
-  // never ran was destroyed with the loop.
+  // Destroys the loop first, then checks that the handles are inert, that every task that never
+  // ran was destroyed with the loop and that each signal has its disposition back.
   void Finish() {
     fake_loop_ = nullptr;
     clock_ = nullptr;

@@ -38,6 +38,7 @@ class FlushRequest : public eventloop::internal::IntrusiveListNode<FlushRequest>
   void ScheduleFlush(eventloop::EventLoop& loop);
   // Withdraws a pending request. Safe when none is pending.
   void CancelFlush();
+  // True while a request is pending: scheduled and not yet run or withdrawn.
   bool flush_scheduled() const { return linked(); }
 
  protected:

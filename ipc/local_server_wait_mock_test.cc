@@ -152,7 +152,7 @@ TEST_F(LocalServerMockTest, WaitAcceptFailureEmitsAndPauses) {
   server.error_occurred.Connect([&](Error e) { errors.push_back(e); });
   InSequence seq;
   ExpectPollThenAccept(100, FailWith(EMFILE));
-  EXPECT_CALL(os_, Poll(_, 1, 0)).WillOnce(PollReady(100, POLLIN));  // The client waits.
+  ExpectWaitingClientCheck(/*client_waits=*/true);
   bool timed_out = true;
   EXPECT_FALSE(server.WaitForNewConnection(100, &timed_out));
   EXPECT_FALSE(timed_out);

@@ -237,6 +237,10 @@ void LocalServerMockTest::ExpectAcceptDrained() {
 void LocalServerMockTest::ExpectAcceptResourceError(int err, bool client_waits) {
   InSequence seq;
   ExpectAccept(FailWith(err));
+  ExpectWaitingClientCheck(client_waits);
+}
+
+void LocalServerMockTest::ExpectWaitingClientCheck(bool client_waits) {
   EXPECT_CALL(os_, Poll(_, 1, 0)).WillOnce(client_waits ? PollReady(100, POLLIN) : PollTimesOut());
 }
 

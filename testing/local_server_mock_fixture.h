@@ -261,10 +261,12 @@ class LocalServerMockTest : public ::testing::Test {
   void ExpectAcceptDrained();
   // `n` accepted connections, then EAGAIN.
   void ExpectAccepts(int n);
-  // accept4 fails with `err`, a resource error (EMFILE, ENFILE, ENOBUFS, ENOMEM), then the
-  // acceptor's check poll(_, 1, 0) finds a client waiting (`client_waits`: fd 100 readable) or
-  // none.
+  // accept4 fails with `err`, a resource error (EMFILE, ENFILE, ENOBUFS, ENOMEM), then
+  // ExpectWaitingClientCheck(client_waits).
   void ExpectAcceptResourceError(int err, bool client_waits = true);
+  // The acceptor's check after a resource error: poll(_, 1, 0) finds a client waiting
+  // (`client_waits`: fd 100 readable) or none.
+  void ExpectWaitingClientCheck(bool client_waits);
   // A wait: poll(_, 1, timeout_ms) reports fd 100 readable, then accept4 -> `action`.
   void ExpectPollThenAccept(int timeout_ms, const AcceptAction& action);
   // Makes the listening fd readable and runs the loop until idle: one wake-up.

@@ -1,8 +1,9 @@
 // Fuzzes the event loop's scheduling (eventloop/loop_base.h, shared by FakeEventLoop and
-// LibeventLoop): timers, delayed tasks, posted tasks, before-blocking tasks and fd watchers,
-// started, stopped, destroyed and run from the top level and from inside each other's
+// LibeventLoop): timers, delayed tasks, posted tasks, before-blocking tasks, fd and signal
+// watchers, started, stopped, destroyed and run from the top level and from inside each other's
 // callbacks, on fake time, against a model of the contract in eventloop/event_loop.h
-// (loop_model.h).
+// (loop_model.h). This file decodes the input; loop_model_session.h performs the operations and
+// checks them.
 //
 // Input: one byte choosing the loop (even: FakeEventLoop; odd: LibeventLoop on a FakeClock,
 // which never sleeps towards a timer), then at most 64 operations, each an opcode byte (modulo
@@ -61,40 +62,23 @@
 // At the end the loop is destroyed before the handles: they turn inert (every method does
 // nothing, IsActive() and IsScheduled() are false, events() keeps the last interest) and
 // every task that never ran is destroyed; each signal has its disposition back.
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <memory>
-#include <optional>
-#include <vector>
 
-#include "eventloop/event_loop.h"
-#include "eventloop/libevent_loop.h"
-#include "gtest/gtest.h"
-#include "testing/fake_clock.h"
-#include "testing/fake_event_loop.h"
-#include "tools/fuzzing/fuzz_check.h"
+#include "eventloop/clock.h"
 #include "tools/fuzzing/fuzz_input.h"
 #include "tools/fuzzing/loop_model.h"
+#include "tools/fuzzing/loop_model_session.h"
 
 namespace {
 
 using eventloop::Duration;
-using eventloop::TimePoint;
 using fuzz::LoopModel;
 
 constexpr size_t kMaxOps = 64;
 constexpr size_t kMaxActionsPerCallback = 3;
 constexpr size_t kCallbackBudget = 256;
-// Signals whose default action is to ignore them, and which libFuzzer leaves alone.
-constexpr int kSignalNumbers[LoopModel::kSignals] = {SIGWINCH, SIGURG};
 
 enum class Op : uint8_t {
   kCreateTimer,
@@ -135,255 +119,94 @@ Duration ReadDelay(fuzz::FuzzInput& input) {
   return std::chrono::milliseconds(b % 50);
 }
 
-// The loop under test, its handles and the model, driven by one input.
-class LoopWorld {
+// Decodes the input into operations on one session: the top-level ones, and those of every
+// callback while the budget lasts.
+class LoopDriver {
  public:
-  LoopWorld(fuzz::FuzzInput& input, bool libevent) : input_(input) {
-    for (size_t signal = 0; signal < LoopModel::kSignals; ++signal) {
-      original_handlers_[signal] = SignalHandler(kSignalNumbers[signal]);
-    }
-    for (int& fd : fds_) {
-      fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-      FUZZ_CHECK(fd >= 0);
-    }
-    if (libevent) {
-      loop_ = std::make_unique<eventloop::LibeventLoop>(libevent_clock_);
-      clock_ = &libevent_clock_;
-    } else {
-      auto fake = std::make_unique<eventloop::FakeEventLoop>();
-      fake_loop_ = fake.get();
-      clock_ = &fake->fake_clock();
-      loop_ = std::move(fake);
-      for (int fd : fds_) fake_loop_->SetFdReady(fd, eventloop::kWritable);  // As an eventfd.
-    }
-  }
-  ~LoopWorld() {
-    for (int fd : fds_) close(fd);
-  }
-  LoopWorld(const LoopWorld&) = delete;
-  LoopWorld& operator=(const LoopWorld&) = delete;
+  explicit LoopDriver(fuzz::FuzzInput& input)
+      : input_(input), session_(/*libevent=*/input.Bool(), [this] { PerformCallbackActions(); }) {}
 
-  // Runs one top-level operation.
-  void Step() {
-    Perform(/*in_callback=*/false);
-    CheckHandles();
-    FUZZ_CHECK(!testing::UnitTest::GetInstance()->Failed());  // FakeEventLoop's own checks.
-  }
-
-  // Destroys the loop first, then checks that the handles are inert, that every task that never
-  // ran was destroyed with the loop and that each signal has its disposition back.
-  void Finish() {
-    fake_loop_ = nullptr;
-    clock_ = nullptr;
-    loop_.reset();
-    for (std::unique_ptr<eventloop::Timer>& timer : timers_) {
-      if (timer == nullptr) continue;
-      timer->Start(Duration::zero());
-      timer->StartRepeating(std::chrono::milliseconds(1));
-      FUZZ_CHECK(!timer->IsActive());
-      timer->Stop();
-      timer.reset();
+  // Runs the input's operations, then the session's end checks.
+  void Run() {
+    for (size_t ops = 0; ops < kMaxOps && !input_.empty(); ++ops) {
+      Perform(/*in_callback=*/false);
+      session_.CheckAfterOperation();
     }
-    for (size_t slot = 0; slot < LoopModel::kWatcherSlots; ++slot) {
-      if (watchers_[slot] == nullptr) continue;
-      watchers_[slot]->SetEvents(eventloop::kReadable | eventloop::kWritable);
-      FUZZ_CHECK_EQ(watchers_[slot]->events(), model_.WatcherInterest(slot));  // Unchanged.
-      watchers_[slot].reset();
-    }
-    for (std::unique_ptr<eventloop::SignalWatcher>& watcher : signal_watchers_) watcher.reset();
-    for (std::unique_ptr<eventloop::BeforeBlockingTask>& task : tasks_) {
-      if (task == nullptr) continue;
-      task->Schedule();
-      FUZZ_CHECK(!task->IsScheduled());
-      task->Cancel();
-      task.reset();
-    }
-    for (const std::weak_ptr<const int>& task : task_lives_) FUZZ_CHECK(task.expired());
-    // With its last watcher gone, each signal has its disposition back.
-    for (size_t signal = 0; signal < LoopModel::kSignals; ++signal) {
-      FUZZ_CHECK(SignalHandler(kSignalNumbers[signal]) == original_handlers_[signal]);
-    }
-    FUZZ_CHECK(!testing::UnitTest::GetInstance()->Failed());
+    session_.Finish();
   }
 
  private:
   // Reads one operation and performs it; inside a callback, the run operations become nested
-  // calls that must do nothing.
+  // calls that must do nothing, and fds and signals are left alone.
   void Perform(bool in_callback) {
     const auto op = static_cast<Op>(input_.Byte() % static_cast<uint8_t>(Op::kOpCount));
     switch (op) {
-      case Op::kCreateTimer: {
-        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
-        timers_[slot].reset();
-        model_.OnTimerDestroyed(slot);
-        const uint64_t generation = next_generation_++;
-        timers_[slot] = loop_->CreateTimer([this, slot, generation] {
-          model_.OnTimerFired(slot, generation, Bound());
-          OnCallback();
-        });
-        model_.OnTimerCreated(slot, generation);
-        return;
-      }
+      case Op::kCreateTimer:
+        return session_.CreateTimer(TimerSlot());
       case Op::kStart: {
-        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
-        const Duration delay = ReadDelay(input_);
-        if (timers_[slot] == nullptr) return;
-        timers_[slot]->Start(delay);
-        model_.OnTimerStart(slot, clock_->Now(), delay);
-        return;
+        const size_t slot = TimerSlot();
+        return session_.StartTimer(slot, ReadDelay(input_));
       }
       case Op::kStartRepeating: {
-        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
-        Duration period = ReadDelay(input_);
-        // Sub-millisecond periods would fire thousands of times per fast-forward.
-        if (period > Duration::zero())
-          period = std::max<Duration>(period, std::chrono::milliseconds(1));
-        if (timers_[slot] == nullptr) return;
-        timers_[slot]->StartRepeating(period);
-        model_.OnTimerStartRepeating(slot, clock_->Now(), period);
-        return;
+        const size_t slot = TimerSlot();
+        return session_.StartRepeatingTimer(slot, ReadDelay(input_));
       }
-      case Op::kStop: {
-        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
-        if (timers_[slot] == nullptr) return;
-        timers_[slot]->Stop();
-        model_.OnTimerStop(slot);
-        return;
-      }
-      case Op::kDestroyTimer: {
-        const size_t slot = input_.Byte() % LoopModel::kTimerSlots;
-        timers_[slot].reset();
-        model_.OnTimerDestroyed(slot);
-        return;
-      }
-      case Op::kPost: {
-        const uint64_t id = model_.OnPost();
-        loop_->Post([this, id, life = TaskLife()] {
-          model_.OnPostedTaskRan(id);
-          in_posted_task_ = true;
-          OnCallback();
-          in_posted_task_ = false;
-        });
-        return;
-      }
-      case Op::kPostDelayed: {
-        const Duration delay = ReadDelay(input_);
-        const uint64_t id = model_.OnPostDelayed(clock_->Now(), delay);
-        loop_->PostDelayed(delay, [this, id, life = TaskLife()] {
-          model_.OnDelayedTaskRan(id, Bound());
-          OnCallback();
-        });
-        return;
-      }
-      case Op::kCreateTask: {
-        const size_t slot = input_.Byte() % LoopModel::kTaskSlots;
-        tasks_[slot].reset();
-        model_.OnTaskDestroyed(slot);
-        const uint64_t generation = next_generation_++;
-        tasks_[slot] = loop_->CreateBeforeBlockingTask([this, slot, generation] {
-          model_.OnTaskRan(slot, generation);
-          OnCallback();
-        });
-        model_.OnTaskCreated(slot, generation);
-        return;
-      }
-      case Op::kSchedule: {
-        const size_t slot = input_.Byte() % LoopModel::kTaskSlots;
-        if (tasks_[slot] == nullptr) return;
-        tasks_[slot]->Schedule();
-        model_.OnTaskSchedule(slot, in_posted_task_);
-        return;
-      }
-      case Op::kCancel: {
-        const size_t slot = input_.Byte() % LoopModel::kTaskSlots;
-        if (tasks_[slot] == nullptr) return;
-        tasks_[slot]->Cancel();
-        model_.OnTaskCancel(slot);
-        return;
-      }
-      case Op::kDestroyTask: {
-        const size_t slot = input_.Byte() % LoopModel::kTaskSlots;
-        tasks_[slot].reset();
-        model_.OnTaskDestroyed(slot);
-        return;
-      }
+      case Op::kStop:
+        return session_.StopTimer(TimerSlot());
+      case Op::kDestroyTimer:
+        return session_.DestroyTimer(TimerSlot());
+      case Op::kPost:
+        return session_.Post();
+      case Op::kPostDelayed:
+        return session_.PostDelayed(ReadDelay(input_));
+      case Op::kCreateTask:
+        return session_.CreateTask(TaskSlot());
+      case Op::kSchedule:
+        return session_.ScheduleTask(TaskSlot());
+      case Op::kCancel:
+        return session_.CancelTask(TaskSlot());
+      case Op::kDestroyTask:
+        return session_.DestroyTask(TaskSlot());
       case Op::kAdvance: {
         const Duration delay = ReadDelay(input_);
-        if (delay != Duration::max()) clock_->Advance(delay);
+        if (delay != Duration::max()) session_.Advance(delay);
         return;
       }
       case Op::kRunUntilIdle:
+        return in_callback ? session_.NestedRun(/*until_idle=*/true) : session_.RunUntilIdle();
       case Op::kFastForward:
-        return in_callback ? NestedRun(/*until_idle=*/true) : RunUntilIdle(op);
+        return in_callback ? session_.NestedRun(/*until_idle=*/true)
+                           : session_.FastForward(ReadDelay(input_));
       case Op::kQuitThenRun:
+        return in_callback ? session_.NestedRun(/*until_idle=*/false) : session_.QuitThenRun();
       case Op::kRunUntilQuitTask:
-        return in_callback ? NestedRun(/*until_idle=*/false) : RunUntilQuit(op);
+        return in_callback ? session_.NestedRun(/*until_idle=*/false) : session_.RunUntilQuitTask();
       case Op::kWatch: {
         const size_t slot = input_.Byte() % LoopModel::kWatcherSlots;
-        const size_t fd = input_.Byte() % LoopModel::kFds;
-        const uint32_t interest = input_.Byte() % 4;
-        watchers_[slot].reset();
-        model_.OnWatcherDestroyed(slot);
-        const uint64_t generation = next_generation_++;
-        watchers_[slot] =
-            loop_->WatchFd(fds_[fd], interest, [this, slot, generation](uint32_t ready) {
-              model_.OnWatcherCalled(slot, generation, ready);
-              OnCallback();
-            });
-        FUZZ_CHECK(watchers_[slot] != nullptr);
-        model_.OnWatcherCreated(slot, generation, fd, interest);
-        return;
+        const size_t fd = FdSlot();
+        return session_.WatchFd(slot, fd, Interest());
       }
       case Op::kSetEvents: {
         const size_t slot = input_.Byte() % LoopModel::kWatcherSlots;
-        const uint32_t interest = input_.Byte() % 4;
-        if (watchers_[slot] == nullptr) return;
-        watchers_[slot]->SetEvents(interest);
-        model_.OnWatcherSetEvents(slot, interest);
-        return;
+        return session_.SetWatcherEvents(slot, Interest());
       }
-      case Op::kDestroyWatcher: {
-        const size_t slot = input_.Byte() % LoopModel::kWatcherSlots;
-        watchers_[slot].reset();
-        model_.OnWatcherDestroyed(slot);
-        return;
-      }
+      case Op::kDestroyWatcher:
+        return session_.DestroyWatcher(input_.Byte() % LoopModel::kWatcherSlots);
       case Op::kSetReadable:
       case Op::kClearReadable: {
-        const size_t fd = input_.Byte() % LoopModel::kFds;
-        if (!in_callback) SetReadable(fd, op == Op::kSetReadable);
+        const size_t fd = FdSlot();
+        if (!in_callback) session_.SetReadable(fd, op == Op::kSetReadable);
         return;
       }
       case Op::kWatchSignal: {
         const size_t slot = input_.Byte() % LoopModel::kSignalWatcherSlots;
-        const size_t signal = input_.Byte() % LoopModel::kSignals;
-        signal_watchers_[slot].reset();
-        model_.OnSignalWatcherDestroyed(slot);
-        const uint64_t generation = next_generation_++;
-        signal_watchers_[slot] =
-            loop_->WatchSignal(kSignalNumbers[signal], [this, slot, generation] {
-              model_.OnSignalWatcherCalled(slot, generation);
-              OnCallback();
-            });
-        FUZZ_CHECK(signal_watchers_[slot] != nullptr);
-        model_.OnSignalWatcherCreated(slot, generation, signal);
-        return;
+        return session_.WatchSignal(slot, SignalSlot());
       }
-      case Op::kDestroySignalWatcher: {
-        const size_t slot = input_.Byte() % LoopModel::kSignalWatcherSlots;
-        signal_watchers_[slot].reset();
-        model_.OnSignalWatcherDestroyed(slot);
-        return;
-      }
+      case Op::kDestroySignalWatcher:
+        return session_.DestroySignalWatcher(input_.Byte() % LoopModel::kSignalWatcherSlots);
       case Op::kRaise: {
-        const size_t signal = input_.Byte() % LoopModel::kSignals;
-        if (in_callback) return;
-        if (fake_loop_ != nullptr) {
-          fake_loop_->RaiseSignal(kSignalNumbers[signal]);
-        } else {
-          FUZZ_CHECK(raise(kSignalNumbers[signal]) == 0);
-        }
-        model_.OnSignalRaised(signal);
+        const size_t signal = SignalSlot();
+        if (!in_callback) session_.Raise(signal);
         return;
       }
       case Op::kOpCount:
@@ -391,87 +214,8 @@ class LoopWorld {
     }
   }
 
-  // kRunUntilIdle and kFastForward at the top level.
-  void RunUntilIdle(Op op) {
-    model_.BeginRun();
-    if (op == Op::kFastForward) {
-      const Duration delay = ReadDelay(input_);
-      if (delay != Duration::max() && fake_loop_ != nullptr) {
-        const TimePoint end = clock_->Now() + std::max(delay, Duration::zero());
-        fake_loop_->FastForwardBy(delay);
-        model_.CheckNothingDueBefore(end);
-        model_.EndPollingRun();
-        return;
-      }
-      if (delay != Duration::max()) clock_->Advance(delay);
-    }
-    cutoff_ = model_.CutoffAt(clock_->Now());
-    loop_->RunUntilIdle();
-    model_.CheckIdleAfter(*cutoff_);
-    model_.EndPollingRun();
-    cutoff_.reset();
-  }
-
-  // kQuitThenRun and kRunUntilQuitTask at the top level.
-  void RunUntilQuit(Op op) {
-    if (op == Op::kQuitThenRun) {
-      const uint64_t callbacks = callbacks_run_;
-      loop_->Quit();
-      loop_->Run();
-      FUZZ_CHECK_EQ(callbacks_run_, callbacks);  // A quit that came before Run() ends it at once.
-      return;
-    }
-    model_.BeginRun();
-    bool quit = false;
-    const uint64_t id = model_.OnPost();
-    loop_->Post([this, id, &quit, life = TaskLife()] {
-      model_.OnPostedTaskRan(id);
-      loop_->Quit();
-      quit = true;
-      in_posted_task_ = true;
-      OnCallback();
-      in_posted_task_ = false;
-    });
-    loop_->Run();
-    FUZZ_CHECK(quit);
-    model_.EndPollingRun();
-  }
-
-  // Makes fd slot `fd` readable or not: an eventfd's count of 1 or 0 (LibeventLoop), its
-  // scripted readiness (FakeEventLoop).
-  void SetReadable(size_t fd, bool readable) {
-    if (fake_loop_ != nullptr) {
-      if (readable) {
-        fake_loop_->SetFdReady(fds_[fd], eventloop::kReadable);
-      } else {
-        fake_loop_->ClearFdReady(fds_[fd], eventloop::kReadable);
-      }
-    } else {
-      uint64_t count = 0;
-      const ssize_t drained = read(fds_[fd], &count, sizeof count);  // The count back to 0.
-      FUZZ_CHECK(drained == sizeof count || errno == EAGAIN);
-      count = 1;
-      if (readable) FUZZ_CHECK(write(fds_[fd], &count, sizeof count) == sizeof count);
-    }
-    model_.OnFdReadable(fd, readable);
-  }
-
-  // A RunUntilIdle() or Run() from inside a callback: returns at once, running nothing.
-  void NestedRun(bool until_idle) {
-    const uint64_t callbacks = callbacks_run_;
-    if (until_idle) {
-      loop_->RunUntilIdle();
-    } else {
-      loop_->Run();
-    }
-    FUZZ_CHECK_EQ(callbacks_run_, callbacks);
-  }
-
-  // Every callback, after the model accepted it: checks the handles, then performs up to
-  // kMaxActionsPerCallback operations while the budget lasts.
-  void OnCallback() {
-    ++callbacks_run_;
-    CheckHandles();
+  // A callback's own operations: up to kMaxActionsPerCallback while the budget lasts.
+  void PerformCallbackActions() {
     const size_t actions = input_.InRange(0, kMaxActionsPerCallback);
     for (size_t i = 0; i < actions && callback_budget_ > 0; ++i) {
       --callback_budget_;
@@ -479,74 +223,21 @@ class LoopWorld {
     }
   }
 
-  void CheckHandles() const {
-    for (size_t slot = 0; slot < LoopModel::kTimerSlots; ++slot) {
-      FUZZ_CHECK_EQ(timers_[slot] != nullptr, model_.TimerLive(slot));
-      if (timers_[slot] != nullptr)
-        FUZZ_CHECK_EQ(timers_[slot]->IsActive(), model_.TimerArmed(slot));
-    }
-    for (size_t slot = 0; slot < LoopModel::kWatcherSlots; ++slot) {
-      FUZZ_CHECK_EQ(watchers_[slot] != nullptr, model_.WatcherLive(slot));
-      if (watchers_[slot] != nullptr) {
-        FUZZ_CHECK_EQ(watchers_[slot]->events(), model_.WatcherInterest(slot));
-      }
-    }
-    for (size_t slot = 0; slot < LoopModel::kSignalWatcherSlots; ++slot) {
-      FUZZ_CHECK_EQ(signal_watchers_[slot] != nullptr, model_.SignalWatcherLive(slot));
-    }
-    for (size_t slot = 0; slot < LoopModel::kTaskSlots; ++slot) {
-      FUZZ_CHECK_EQ(tasks_[slot] != nullptr, model_.TaskLive(slot));
-      if (tasks_[slot] != nullptr) {
-        FUZZ_CHECK_EQ(tasks_[slot]->IsScheduled(), model_.TaskScheduled(slot));
-      }
-    }
-  }
-
-  // The handler the process has for `signo` now.
-  static void (*SignalHandler(int signo))(int) {
-    struct sigaction action = {};
-    FUZZ_CHECK(sigaction(signo, nullptr, &action) == 0);
-    return action.sa_handler;
-  }
-
-  LoopModel::FireBound Bound() const { return LoopModel::FireBound{clock_->Now(), cutoff_}; }
-
-  // A token for a posted or delayed task's callable: it expires when the loop destroys the
-  // callable, after running it or with the loop.
-  std::shared_ptr<const int> TaskLife() {
-    auto life = std::make_shared<const int>(0);
-    task_lives_.push_back(life);
-    return life;
-  }
+  size_t TimerSlot() { return input_.Byte() % LoopModel::kTimerSlots; }
+  size_t TaskSlot() { return input_.Byte() % LoopModel::kTaskSlots; }
+  size_t FdSlot() { return input_.Byte() % LoopModel::kFds; }
+  size_t SignalSlot() { return input_.Byte() % LoopModel::kSignals; }
+  uint32_t Interest() { return input_.Byte() % 4; }
 
   fuzz::FuzzInput& input_;
-  eventloop::FakeClock libevent_clock_;  // LibeventLoop's; declared before the loop.
-  std::unique_ptr<eventloop::EventLoop> loop_;
-  eventloop::FakeEventLoop* fake_loop_ = nullptr;  // loop_, when it is a FakeEventLoop.
-  eventloop::FakeClock* clock_ = nullptr;
-  std::unique_ptr<eventloop::Timer> timers_[LoopModel::kTimerSlots];
-  std::unique_ptr<eventloop::BeforeBlockingTask> tasks_[LoopModel::kTaskSlots];
-  std::unique_ptr<eventloop::FdWatcher> watchers_[LoopModel::kWatcherSlots];
-  std::unique_ptr<eventloop::SignalWatcher> signal_watchers_[LoopModel::kSignalWatcherSlots];
-  int fds_[LoopModel::kFds] = {};
-  void (*original_handlers_[LoopModel::kSignals])(
-      int) = {};  // Before any signal watcher.  // eventfds: watched by both loops, only read by
-                  // LibeventLoop.
-  uint64_t next_generation_ = 0;
-  LoopModel model_;
-  std::optional<LoopModel::TimerKey> cutoff_;  // While a top-level RunUntilIdle() runs.
-  uint64_t callbacks_run_ = 0;
-  bool in_posted_task_ = false;  // While a posted task's callback runs (step 3).
   size_t callback_budget_ = kCallbackBudget;
-  std::vector<std::weak_ptr<const int>> task_lives_;
+  fuzz::LoopModelSession session_;  // Last: its callbacks use the members above.
 };
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::FuzzInput input(data, size);
-  LoopWorld world(input, /*libevent=*/input.Bool());
-  for (size_t ops = 0; ops < kMaxOps && !input.empty(); ++ops) world.Step();
-  world.Finish();
+  LoopDriver(input).Run();
   return 0;
 }

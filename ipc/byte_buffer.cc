@@ -37,6 +37,23 @@ void ByteBuffer::Append(std::string_view data) {
   }
 }
 
+void ByteBuffer::AppendBorrowed(std::string_view data,
+                                const std::shared_ptr<const void>& keep_alive) {
+  if (data.size() < kMinBorrowedSize) return Append(data);
+  while (!data.empty()) {
+    const size_t n = std::min(data.size(), kMaxBlockSize);
+    BufferBlock block;
+    // Never written through: a borrowed block is full, so appends go to a new block.
+    block.data = const_cast<char*>(data.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    block.capacity = static_cast<uint32_t>(n);
+    block.end = block.capacity;
+    block.keep_alive = new std::shared_ptr<const void>(keep_alive);
+    blocks_.push_back(block);
+    size_ += n;
+    data.remove_prefix(n);
+  }
+}
+
 iovec ByteBuffer::PrepareAppend(size_t min_size) {
   min_size = std::clamp<size_t>(min_size, 1, kLargeBlockSize);
   if (!blocks_.empty() && blocks_.back().room() >= min_size) {
@@ -94,7 +111,10 @@ std::string_view ByteBuffer::FrontBlock() const {
 
 void ByteBuffer::ReleaseFront() {
   const BufferBlock& front = blocks_.front();
-  FreeBlock(front.data, front.capacity);
+  // A borrowed block drops its reference to the caller's buffer; our own goes back to the pool.
+  const bool borrowed = front.keep_alive != nullptr;
+  delete front.keep_alive;
+  if (!borrowed) FreeBlock(front.data, front.capacity);
   blocks_.pop_front();
 }
 

@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
 
 #include "ipc/block_queue.h"
@@ -25,6 +26,9 @@ class ByteBuffer {
   // The size of the blocks that reads from the kernel and bursts of writes fill.
   static constexpr size_t kBlockSize = kLargeBlockSize;
   static constexpr size_t npos = static_cast<size_t>(-1);
+  // AppendBorrowed copies less than this: copying it costs less than keeping a reference (and
+  // short writes then coalesce into the blocks, not into many small iovecs).
+  static constexpr size_t kMinBorrowedSize = size_t{16} * 1024;
 
   ByteBuffer() = default;
   ByteBuffer(const ByteBuffer&) = delete;
@@ -36,6 +40,10 @@ class ByteBuffer {
 
   // Copies `data` to the back: into the room of the last block, then into new blocks.
   void Append(std::string_view data);
+  // Appends `data` without copying it, as borrowed blocks that hold a copy of `keep_alive`
+  // until their bytes are consumed or cleared; `data` must stay valid and unchanged that long.
+  // Data shorter than kMinBorrowedSize is copied instead (Append), keeping nothing.
+  void AppendBorrowed(std::string_view data, const std::shared_ptr<const void>& keep_alive);
   // Contiguous free space for a direct read of at least `min_size` (<= kBlockSize) bytes: the
   // room at the back, or a spare block. Follow with exactly one CommitAppend(n), n <= the
   // size, before any other call.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -191,6 +192,76 @@ TEST(ByteBufferTest, AShortFillIsKeptWhenACopyWouldNeedANewLargeBlock) {
   buffer.AppendFilledBlock(block, 1);
   EXPECT_NE(buffer.FrontBlock().data(), block);
   EXPECT_EQ(ReadAllFrom(buffer), "x");
+}
+
+// A buffer the tests lend: AppendBorrowed's keep-alive owns it, so use_count() tells how
+// many copies the ByteBuffer holds.
+std::shared_ptr<const std::string> Lent(size_t size, char fill) {
+  return std::make_shared<const std::string>(size, fill);
+}
+
+TEST(ByteBufferTest, ABorrowedBufferIsSentFromTheCallersMemoryAndHeldUntilConsumed) {
+  const auto lent = Lent(ByteBuffer::kMinBorrowedSize, 'b');
+  ByteBuffer buffer;
+  buffer.Append("head");
+  buffer.AppendBorrowed(*lent, lent);
+  buffer.Append("tail");
+  EXPECT_EQ(buffer.size(), lent->size() + 8);
+  EXPECT_EQ(lent.use_count(), 2);
+
+  iovec iov[4];
+  ASSERT_EQ(buffer.GatherFront(iov, 4, buffer.size()), 3u);
+  EXPECT_EQ(iov[1].iov_base, lent->data());  // Not a copy.
+  EXPECT_EQ(iov[1].iov_len, lent->size());
+  EXPECT_EQ(std::string(static_cast<const char*>(iov[2].iov_base), iov[2].iov_len), "tail");
+
+  buffer.Consume(4 + lent->size() - 1);  // All but the borrowed block's last byte.
+  EXPECT_EQ(lent.use_count(), 2);
+  EXPECT_EQ(buffer.FrontBlock(), "b");
+  EXPECT_EQ(buffer.FrontBlock().data(), lent->data() + lent->size() - 1);
+  buffer.Consume(1);
+  EXPECT_EQ(lent.use_count(), 1);
+  EXPECT_EQ(ReadAllFrom(buffer), "tail");
+}
+
+TEST(ByteBufferTest, ClearAndDestructionReleaseBorrowedBuffers) {
+  const auto first = Lent(ByteBuffer::kMinBorrowedSize + 1, 'x');
+  const auto second = Lent(ByteBuffer::kMinBorrowedSize, 'y');
+  {
+    ByteBuffer buffer;
+    buffer.AppendBorrowed(*first, first);
+    buffer.AppendBorrowed(*second, second);
+    buffer.Consume(10);
+    buffer.Clear();
+    EXPECT_TRUE(buffer.empty());
+    EXPECT_EQ(first.use_count(), 1);
+    EXPECT_EQ(second.use_count(), 1);
+    buffer.AppendBorrowed(*first, first);
+    EXPECT_EQ(first.use_count(), 2);
+  }
+  EXPECT_EQ(first.use_count(), 1);
+}
+
+TEST(ByteBufferTest, AShortBorrowIsCopiedAndKeepsNothing) {
+  auto lent = std::make_shared<std::string>(ByteBuffer::kMinBorrowedSize - 1, 's');
+  ByteBuffer buffer;
+  buffer.AppendBorrowed(*lent, lent);
+  EXPECT_EQ(lent.use_count(), 1);
+  EXPECT_NE(buffer.FrontBlock().data(), lent->data());
+  lent->assign(lent->size(), 'z');  // The buffer has its own bytes.
+  EXPECT_EQ(ReadAllFrom(buffer), std::string(ByteBuffer::kMinBorrowedSize - 1, 's'));
+}
+
+TEST(ByteBufferTest, AppendsAfterABorrowedBlockNeverWriteIntoIt) {
+  const auto lent = Lent(ByteBuffer::kMinBorrowedSize, 'b');
+  ByteBuffer buffer;
+  buffer.AppendBorrowed(*lent, lent);
+  buffer.Append("after");
+  const iovec read_space = buffer.PrepareAppend(1);
+  EXPECT_NE(read_space.iov_base, lent->data() + lent->size());
+  buffer.CommitAppend(0);
+  EXPECT_EQ(*lent, std::string(ByteBuffer::kMinBorrowedSize, 'b'));
+  EXPECT_EQ(ReadAllFrom(buffer), *lent + "after");
 }
 
 TEST(ByteBufferTest, FindHonoursLimitAndBlockBoundaries) {

@@ -124,6 +124,11 @@ int64_t LocalSocket::Write(std::string_view data) {
   CHECK_THREAD("LocalSocket::Write");
   return impl_->Write(data);
 }
+int64_t LocalSocket::WriteShared(std::string_view data,
+                                 const std::shared_ptr<const void>& keep_alive) {
+  CHECK_THREAD("LocalSocket::WriteShared");
+  return impl_->WriteShared(data, keep_alive);
+}
 int64_t LocalSocket::WriteWithFds(std::string_view data, const std::vector<int>& fds) {
   CHECK_THREAD("LocalSocket::WriteWithFds");
   return impl_->WriteWithFds(data, fds);

@@ -53,6 +53,7 @@ class LocalSocket::Impl final : public internal::ConnectorDelegate, private inte
   void Abort();
   void Close();
   int64_t Write(std::string_view data);
+  int64_t WriteShared(std::string_view data, const std::shared_ptr<const void>& keep_alive);
   int64_t WriteWithFds(std::string_view data, const std::vector<int>& fds);
   std::vector<UniqueFd> TakeReceivedFds() { return channel_.TakeReceivedFds(); }
   int64_t Read(char* data, int64_t max_size);

@@ -37,6 +37,14 @@ int64_t LocalSocket::Impl::Write(std::string_view data) {
   return static_cast<int64_t>(accepted);
 }
 
+int64_t LocalSocket::Impl::WriteShared(std::string_view data,
+                                       const std::shared_ptr<const void>& keep_alive) {
+  if (Inert() || !Writable(ApiCall::kSocketWriteShared)) return -1;
+  const size_t accepted = channel_.AppendBorrowed(data, keep_alive);
+  if (accepted > 0) ScheduleFlush();
+  return static_cast<int64_t>(accepted);
+}
+
 int64_t LocalSocket::Impl::WriteWithFds(std::string_view data, const std::vector<int>& fds) {
   constexpr ApiCall kCall = ApiCall::kSocketWriteWithFds;
   if (Inert() || !Writable(kCall)) return -1;

@@ -133,6 +133,36 @@ TEST_F(TransferTest, OneHugeWriteIsDeliveredWhole) {
   EXPECT_EQ(client.BytesToWrite(), 0);
 }
 
+// WriteShared in 64 KiB slices of one shared buffer, interleaved with copied Writes: every byte
+// arrives in order, and once the last bytes_written came the socket holds no reference.
+TEST_F(TransferTest, SharedWritesArriveInOrderAndAreReleasedOnceSent) {
+  constexpr uint64_t kSize = 8ull << 20;
+  constexpr size_t kSlice = 64 * 1024;
+  auto listener = Listen("srv");
+  ASSERT_TRUE(listener);
+  LocalSocket client(loop_);
+  LocalSocket server(loop_);
+  ASSERT_TRUE(ConnectPair(*listener, client, server));
+  EventRecorder events(client);
+  Sink sink(server);
+  const auto pattern = std::make_shared<const std::string>(test::Pattern(4, 0, kSize));
+  for (uint64_t offset = 0; offset < kSize; offset += kSlice) {
+    const std::string_view slice = std::string_view(*pattern).substr(offset, kSlice);
+    if ((offset / kSlice) % 3 == 2) {
+      ASSERT_EQ(client.Write(slice), static_cast<int64_t>(slice.size()));
+    } else {
+      ASSERT_EQ(client.WriteShared(slice, pattern), static_cast<int64_t>(slice.size()));
+    }
+  }
+  EXPECT_GT(pattern.use_count(), 1);
+  ASSERT_TRUE(RunLoopUntil(loop_, [&] { return sink.bytes() >= kSize; }));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(sink.checksum(), test::PatternChecksum(4, kSize));
+  EXPECT_EQ(events.BytesWritten(), static_cast<int64_t>(kSize));
+  EXPECT_EQ(client.BytesToWrite(), 0);
+  EXPECT_EQ(pattern.use_count(), 1);
+}
+
 TEST_F(TransferTest, SmallWritesCoalesceIntoOneSend) {
   auto listener = Listen("srv");
   ASSERT_TRUE(listener);

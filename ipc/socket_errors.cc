@@ -124,6 +124,8 @@ const char* ApiCallName(ApiCall call) {
       return "LocalSocket::ShutdownWrite";
     case ApiCall::kSocketWrite:
       return "LocalSocket::Write";
+    case ApiCall::kSocketWriteShared:
+      return "LocalSocket::WriteShared";
     case ApiCall::kSocketWriteWithFds:
       return "LocalSocket::WriteWithFds";
     case ApiCall::kSocketRead:

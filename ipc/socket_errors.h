@@ -33,6 +33,7 @@ enum class ApiCall : uint8_t {
   kSocketSetSocketDescriptor,
   kSocketShutdownWrite,
   kSocketWrite,
+  kSocketWriteShared,
   kSocketWriteWithFds,
   kSocketRead,
   kSocketReadAll,

@@ -67,7 +67,7 @@ PassedFds& StreamChannel::passed_fds() {
   return *passed_fds_;
 }
 
-size_t StreamChannel::Append(std::string_view data) {
+std::string_view StreamChannel::FitToWriteLimit(std::string_view data) {
   size_t room = data.size();
   if (write_limit_ > 0) {
     const auto limit = static_cast<size_t>(write_limit_);
@@ -77,7 +77,19 @@ size_t StreamChannel::Append(std::string_view data) {
     room_notice_owed_ = true;
     data = data.substr(0, room);
   }
+  return data;
+}
+
+size_t StreamChannel::Append(std::string_view data) {
+  data = FitToWriteLimit(data);
   write_buffer_.Append(data);
+  return data.size();
+}
+
+size_t StreamChannel::AppendBorrowed(std::string_view data,
+                                     const std::shared_ptr<const void>& keep_alive) {
+  data = FitToWriteLimit(data);
+  write_buffer_.AppendBorrowed(data, keep_alive);
   return data.size();
 }
 

@@ -96,6 +96,9 @@ class StreamChannel {
   // Appends as much of `data` as the write-buffer limit lets in and returns that count. When
   // it is less than data.size(), a room notice is owed (TakeRoomNotice).
   size_t Append(std::string_view data);
+  // Append without the copy (ByteBuffer::AppendBorrowed): what is accepted holds a copy of
+  // `keep_alive` until it is sent or dropped.
+  size_t AppendBorrowed(std::string_view data, const std::shared_ptr<const void>& keep_alive);
   // Append, with `fds` (at most kMaxFdsPerMessage) attached to the first byte of `data`: they
   // are sent with that byte, or closed here when nothing of `data` fits.
   size_t AppendWithFds(std::string_view data, std::vector<OsFd> fds);
@@ -115,6 +118,8 @@ class StreamChannel {
   void ShutdownIfRequested();
 
  private:
+  // The part of `data` the write-buffer limit lets in; owes a room notice when that is not all.
+  std::string_view FitToWriteLimit(std::string_view data);
   PassedFds& passed_fds();
   // Keeps the fds `message` brought (or closes them, with `discard`), received with bytes that
   // end at position `end` of the received stream. True if there were any.

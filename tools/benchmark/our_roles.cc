@@ -180,9 +180,13 @@ class OurStreamClient : public LoopRole {
   }
 
  private:
-  // Writes chunks while fewer than window_ bytes wait to be sent.
+  // Writes chunks while fewer than window_ bytes wait to be sent. WriteShared: the chunks are
+  // slices of the sender's pattern, which the socket keeps alive instead of copying them
+  // (chunks under 16 KiB it copies, as Write).
   void TopUp() {
-    while (!sender_.finished() && socket_.BytesToWrite() < window_) socket_.Write(sender_.Next());
+    while (!sender_.finished() && socket_.BytesToWrite() < window_) {
+      socket_.WriteShared(sender_.Next(), sender_.pattern_owner());
+    }
   }
 
   LocalSocket socket_{loop_};

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "tools/benchmark/alloc_counter.h"
 #include "tools/benchmark/process_info.h"
@@ -25,12 +26,14 @@ std::string IndexedMessage(uint64_t index) {
 }
 
 StreamSender::StreamSender(const SocketRun& run)
-    : pattern_(run.chunk), total_(run.stream_bytes), chunk_(run.chunk) {}
+    : pattern_(std::make_shared<const StreamPattern>(run.chunk)),
+      total_(run.stream_bytes),
+      chunk_(run.chunk) {}
 
 std::string_view StreamSender::Next() {
   if (pos_ == 0) start_ns_ = WallNanoseconds();
   const std::string_view chunk =
-      pattern_.Slice(pos_, static_cast<size_t>(std::min<uint64_t>(chunk_, total_ - pos_)));
+      pattern_->Slice(pos_, static_cast<size_t>(std::min<uint64_t>(chunk_, total_ - pos_)));
   pos_ += chunk.size();
   return chunk;
 }

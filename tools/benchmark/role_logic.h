@@ -4,6 +4,7 @@
 #define LOCALSOCKET_TOOLS_BENCHMARK_ROLE_LOGIC_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,13 +25,16 @@ class StreamSender {
  public:
   explicit StreamSender(const SocketRun& run);
   // The next chunk (empty once everything was handed out). The first call starts the clock.
+  // It stays valid while a copy of pattern_owner() lives.
   std::string_view Next();
+  // Shares ownership of the bytes Next() returns (for LocalSocket::WriteShared).
+  const std::shared_ptr<const StreamPattern>& pattern_owner() const { return pattern_; }
   bool finished() const { return pos_ >= total_; }
   // Call when the server's ack arrived (it stops the clock): {"value": GB/s}.
   Metrics AckResult() const;
 
  private:
-  StreamPattern pattern_;
+  std::shared_ptr<const StreamPattern> pattern_;
   uint64_t total_;
   size_t chunk_;
   uint64_t pos_ = 0;

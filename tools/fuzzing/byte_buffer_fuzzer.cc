@@ -26,7 +26,11 @@
 //   kReceiveLong    a ReadSpace of up to 4 large blocks' worth (the buffer's own space, then the
 //                   thread's spare blocks), filled in order, then Commit; bytes written past
 //                   the count must not appear
+//   kAppendBorrowed AppendBorrowed (WriteShared) of up to two large blocks of patterned bytes
+//                   that only the buffer keeps alive: a release before their last byte is
+//                   consumed frees memory the buffer still reads (ASan); short ones are copied
 //
+// After the input, with both buffers destroyed, no borrowed buffer may still be alive.
 // After every step, for both buffers: size() and empty() match the model, FrontBlock() is a
 // non-empty prefix of it whenever it is non-empty, and the first 4 KiB equal it. After the
 // last step: every stored byte, and block by block (GatherFront, up to 64 blocks) Find of the
@@ -44,6 +48,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +89,7 @@ enum Op : uint8_t {
   kClear,
   kReadAll,
   kReceiveLong,
+  kAppendBorrowed,
   kOpCount
 };
 
@@ -174,6 +180,18 @@ void AppendPattern(Side& side, size_t n, uint8_t seed) {
   char* bytes = Scratch(n);
   FillPattern(side.model, bytes, n, seed);
   Append(side, std::string_view(bytes, n));
+}
+
+// AppendBorrowed of `n` patterned bytes in a buffer of their own, which only `side.buffer`
+// keeps alive afterwards; `lent` records it.
+void AppendBorrowed(Side& side, size_t n, uint8_t seed,
+                    std::vector<std::weak_ptr<const std::string>>& lent) {
+  auto bytes = std::make_shared<std::string>(n, '\0');
+  FillPattern(side.model, bytes->data(), n, seed);
+  side.buffer.AppendBorrowed(*bytes, bytes);
+  side.model.Append(*bytes);
+  lent.push_back(bytes);
+  FUZZ_CHECK_EQ(bytes.use_count(), n < ByteBuffer::kMinBorrowedSize ? 1 : 2);
 }
 
 // Copies up to `max` bytes from the front through Peek (or Read, with `consume`), checks the
@@ -321,139 +339,148 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static auto* models = new Model[2];  // Never destroyed: their storage serves every input.
   models[0].Reset();
   models[1].Reset();
-  ByteBuffer buffers[2];
-  Side sides[2] = {{buffers[0], models[0]}, {buffers[1], models[1]}};
-  fuzz::FuzzInput input(data, size);
-  while (!input.empty()) {
-    const uint8_t opcode = input.Byte();
-    Side& side = sides[opcode & 1];
-    Side& other = sides[(opcode & 1) ^ 1];
-    switch (static_cast<Op>((opcode >> 1) % kOpCount)) {
-      case kAppendBytes:
-        Append(side, input.Bytes(WithinBudget(side, input.InRange(0, 1100))));
-        break;
-      case kAppendPattern: {
-        const size_t n = WithinBudget(side, input.InRange(0, kBlock + 1100));
-        AppendPattern(side, n, input.Byte());
-        break;
-      }
-      case kReceive: {
-        const size_t min_size = input.InRange(0, kBlock + 16);
-        const size_t n = WithinBudget(side, input.InRange(0, kBlock));
-        const size_t extra = input.InRange(0, 64);
-        Receive(side, min_size, n, extra, kBlock, input.Byte());
-        break;
-      }
-      case kReceiveLimited: {
-        const size_t limit = input.InRange(1, 5 * kBlock);
-        const size_t n = WithinBudget(side, input.InRange(0, kBlock));
-        const uint8_t seed = input.Byte();
-        const size_t stored = side.model.size();
-        if (stored >= limit) break;  // The read side pauses: the kernel keeps the data.
-        const size_t want = std::min(kBlock, limit - stored);
-        Receive(side, want, n, 0, want, seed);
-        FUZZ_CHECK(side.buffer.size() <= limit);
-        break;
-      }
-      case kPeek:
-        CheckedCopy(side, input.InRange(0, 3 * kBlock), false);
-        break;
-      case kPeekBuffered: {
-        const std::string_view view = side.buffer.FrontBlock();
-        FUZZ_CHECK_EQ(view.empty(), side.model.empty());
-        FUZZ_CHECK(view.size() <= side.model.size());
-        const size_t used = input.InRange(0, kBlock) % (view.size() + 1);
-        const size_t seen = std::min(view.size(), used + kStepCheckBytes);
-        FUZZ_CHECK(side.model.view().substr(0, seen) == view.substr(0, seen));
-        side.buffer.Consume(used);
-        side.model.Consume(used);
-        break;
-      }
-      case kParseInPlace: {
-        // The loop of README's zero-copy example: each view's first `step` bytes are used.
-        // At most kMaxParseSteps views per operation keep a 1-byte parser over 16 MiB fast.
-        const size_t step = input.InRange(1, 4096);
-        size_t views = 0;
-        std::string_view view = side.buffer.FrontBlock();
-        for (; !view.empty() && views < kMaxParseSteps; view = side.buffer.FrontBlock()) {
-          ++views;
+  std::vector<std::weak_ptr<const std::string>> lent;
+  {
+    ByteBuffer buffers[2];
+    Side sides[2] = {{buffers[0], models[0]}, {buffers[1], models[1]}};
+    fuzz::FuzzInput input(data, size);
+    while (!input.empty()) {
+      const uint8_t opcode = input.Byte();
+      Side& side = sides[opcode & 1];
+      Side& other = sides[(opcode & 1) ^ 1];
+      switch (static_cast<Op>((opcode >> 1) % kOpCount)) {
+        case kAppendBytes:
+          Append(side, input.Bytes(WithinBudget(side, input.InRange(0, 1100))));
+          break;
+        case kAppendPattern: {
+          const size_t n = WithinBudget(side, input.InRange(0, kBlock + 1100));
+          AppendPattern(side, n, input.Byte());
+          break;
+        }
+        case kReceive: {
+          const size_t min_size = input.InRange(0, kBlock + 16);
+          const size_t n = WithinBudget(side, input.InRange(0, kBlock));
+          const size_t extra = input.InRange(0, 64);
+          Receive(side, min_size, n, extra, kBlock, input.Byte());
+          break;
+        }
+        case kReceiveLimited: {
+          const size_t limit = input.InRange(1, 5 * kBlock);
+          const size_t n = WithinBudget(side, input.InRange(0, kBlock));
+          const uint8_t seed = input.Byte();
+          const size_t stored = side.model.size();
+          if (stored >= limit) break;  // The read side pauses: the kernel keeps the data.
+          const size_t want = std::min(kBlock, limit - stored);
+          Receive(side, want, n, 0, want, seed);
+          FUZZ_CHECK(side.buffer.size() <= limit);
+          break;
+        }
+        case kPeek:
+          CheckedCopy(side, input.InRange(0, 3 * kBlock), false);
+          break;
+        case kPeekBuffered: {
+          const std::string_view view = side.buffer.FrontBlock();
+          FUZZ_CHECK_EQ(view.empty(), side.model.empty());
           FUZZ_CHECK(view.size() <= side.model.size());
-          const size_t used = std::min(step, view.size());
-          FUZZ_CHECK(side.model.view().substr(0, used) == view.substr(0, used));
+          const size_t used = input.InRange(0, kBlock) % (view.size() + 1);
+          const size_t seen = std::min(view.size(), used + kStepCheckBytes);
+          FUZZ_CHECK(side.model.view().substr(0, seen) == view.substr(0, seen));
           side.buffer.Consume(used);
           side.model.Consume(used);
+          break;
         }
-        FUZZ_CHECK_EQ(view.empty(), side.model.empty());
-        break;
-      }
-      case kSkip: {
-        const size_t n = input.InRange(0, 4 * kBlock);
-        side.buffer.Consume(n);
-        side.model.Consume(n);
-        break;
-      }
-      case kRead:
-        CheckedCopy(side, input.InRange(0, 3 * kBlock), true);
-        break;
-      case kReadLine:
-        ReadLine(side, input.InRange(0, 2 * kBlock));
-        break;
-      case kFind: {
-        // The byte is mostly one the buffer holds, and the limit often just around it.
-        const uint8_t how = input.Byte();
-        const std::string_view model = side.model.view();
-        size_t position = 0;
-        char byte = 0;
-        if ((how & 1) != 0 && !model.empty()) {
-          position = input.InRange(0, model.size() - 1);
-          byte = model[position];
-        } else {
-          byte = static_cast<char>(input.Byte());
+        case kParseInPlace: {
+          // The loop of README's zero-copy example: each view's first `step` bytes are used.
+          // At most kMaxParseSteps views per operation keep a 1-byte parser over 16 MiB fast.
+          const size_t step = input.InRange(1, 4096);
+          size_t views = 0;
+          std::string_view view = side.buffer.FrontBlock();
+          for (; !view.empty() && views < kMaxParseSteps; view = side.buffer.FrontBlock()) {
+            ++views;
+            FUZZ_CHECK(view.size() <= side.model.size());
+            const size_t used = std::min(step, view.size());
+            FUZZ_CHECK(side.model.view().substr(0, used) == view.substr(0, used));
+            side.buffer.Consume(used);
+            side.model.Consume(used);
+          }
+          FUZZ_CHECK_EQ(view.empty(), side.model.empty());
+          break;
         }
-        size_t limit = model.size();
-        switch ((how >> 1) & 3) {
-          case 1:
-            limit = position;
-            break;
-          case 2:
-            limit = position + 1;
-            break;
-          case 3:
-            limit = input.InRange(0, 3 * kBlock);
-            break;
-          default:
-            break;
+        case kSkip: {
+          const size_t n = input.InRange(0, 4 * kBlock);
+          side.buffer.Consume(n);
+          side.model.Consume(n);
+          break;
         }
-        CheckFind(side, byte, limit);
-        break;
+        case kRead:
+          CheckedCopy(side, input.InRange(0, 3 * kBlock), true);
+          break;
+        case kReadLine:
+          ReadLine(side, input.InRange(0, 2 * kBlock));
+          break;
+        case kFind: {
+          // The byte is mostly one the buffer holds, and the limit often just around it.
+          const uint8_t how = input.Byte();
+          const std::string_view model = side.model.view();
+          size_t position = 0;
+          char byte = 0;
+          if ((how & 1) != 0 && !model.empty()) {
+            position = input.InRange(0, model.size() - 1);
+            byte = model[position];
+          } else {
+            byte = static_cast<char>(input.Byte());
+          }
+          size_t limit = model.size();
+          switch ((how >> 1) & 3) {
+            case 1:
+              limit = position;
+              break;
+            case 2:
+              limit = position + 1;
+              break;
+            case 3:
+              limit = input.InRange(0, 3 * kBlock);
+              break;
+            default:
+              break;
+          }
+          CheckFind(side, byte, limit);
+          break;
+        }
+        case kSend: {
+          const size_t max_iov = input.InRange(0, 66);
+          const size_t max_bytes = input.InRange(0, 4 * kBlock);
+          const size_t taken = input.InRange(0, 4 * kBlock);
+          Send(side, other, max_iov, max_bytes, taken);
+          break;
+        }
+        case kClear:
+          side.buffer.Clear();
+          side.model.Clear();
+          break;
+        case kReadAll:
+          CheckedCopy(side, side.model.size(), true);
+          FUZZ_CHECK(side.buffer.empty());
+          break;
+        case kReceiveLong: {
+          const size_t want = input.InRange(1, ReadSpace::kMaxIov * kBlock);
+          const size_t n = WithinBudget(side, input.InRange(0, ReadSpace::kMaxIov * kBlock));
+          const size_t extra = input.InRange(0, 64);
+          ReceiveLong(side, want, n, extra, input.Byte());
+          break;
+        }
+        case kAppendBorrowed: {
+          const size_t n = WithinBudget(side, input.InRange(0, 2 * kBlock));
+          AppendBorrowed(side, n, input.Byte(), lent);
+          break;
+        }
+        case kOpCount:
+          break;
       }
-      case kSend: {
-        const size_t max_iov = input.InRange(0, 66);
-        const size_t max_bytes = input.InRange(0, 4 * kBlock);
-        const size_t taken = input.InRange(0, 4 * kBlock);
-        Send(side, other, max_iov, max_bytes, taken);
-        break;
-      }
-      case kClear:
-        side.buffer.Clear();
-        side.model.Clear();
-        break;
-      case kReadAll:
-        CheckedCopy(side, side.model.size(), true);
-        FUZZ_CHECK(side.buffer.empty());
-        break;
-      case kReceiveLong: {
-        const size_t want = input.InRange(1, ReadSpace::kMaxIov * kBlock);
-        const size_t n = WithinBudget(side, input.InRange(0, ReadSpace::kMaxIov * kBlock));
-        const size_t extra = input.InRange(0, 64);
-        ReceiveLong(side, want, n, extra, input.Byte());
-        break;
-      }
-      case kOpCount:
-        break;
+      CheckSide(side, input.empty());
+      CheckSide(other, input.empty());
     }
-    CheckSide(side, input.empty());
-    CheckSide(other, input.empty());
   }
+  for (const auto& bytes : lent) FUZZ_CHECK(bytes.expired());
   return 0;
 }

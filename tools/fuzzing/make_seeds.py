@@ -67,7 +67,7 @@ SERVER_NAME_SEEDS = {
 
 # --- byte_buffer_fuzzer: operations (opcode = op * 2 + buffer), little-endian arguments -----
 (APPEND_BYTES, APPEND_PATTERN, RECEIVE, RECEIVE_LIMITED, PEEK, PEEK_BUFFERED, PARSE_IN_PLACE,
- SKIP, READ, READ_LINE, FIND, SEND, CLEAR, READ_ALL, RECEIVE_LONG) = range(15)
+ SKIP, READ, READ_LINE, FIND, SEND, CLEAR, READ_ALL, RECEIVE_LONG, APPEND_BORROWED) = range(16)
 BLOCK = 64 * 1024
 
 
@@ -97,6 +97,10 @@ def receive_limited(limit, n, seed=0, side=0):
 
 def receive_long(want, n, extra=0, seed=0, side=0):
     return op(RECEIVE_LONG, side) + u(want - 1, 3) + u(n, 3) + bytes([extra, seed])
+
+
+def append_borrowed(n, seed=0, side=0):
+    return op(APPEND_BORROWED, side) + u(n, 3) + bytes([seed])
 
 
 def peek(n, side=0):
@@ -175,6 +179,15 @@ BYTE_BUFFER_SEEDS = {
                     receive_long(4 * BLOCK, 2 * BLOCK + 7) + receive_long(3 * BLOCK, 300) +
                     append_bytes(b"x" * 10) + receive_long(BLOCK + 5, BLOCK + 5) +
                     peek(5000) + send(64, 4 * BLOCK, 4 * BLOCK) + simple(READ_ALL, side=1),
+    # Borrowed blocks between copied ones, sent in parts, read across, cleared, and left in the
+    # buffer at the end (released with it); one too short to borrow.
+    "borrowed_blocks": append_bytes(b"head") + append_borrowed(BLOCK + 3, seed=1) +
+                       append_bytes(b"mid") + append_borrowed(20000, seed=2) +
+                       append_borrowed(100, seed=3) +
+                       send(3, 4 * BLOCK, BLOCK) + peek_buffered(7) + read(BLOCK) +
+                       append_borrowed(2 * BLOCK, seed=4, side=1) + simple(CLEAR, side=1) +
+                       append_borrowed(BLOCK, seed=5, side=1) + simple(READ_ALL) +
+                       append_borrowed(30000, seed=6),
 }
 
 

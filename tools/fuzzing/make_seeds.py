@@ -290,6 +290,11 @@ def sm_write(socket, n):
     return sm_socket(SM_WRITE, socket, u(n - 1, 2))
 
 
+def sm_write_shared(socket, k):
+    """WriteShared of 16 KiB + 64 * k bytes (k = 1..64): sizes above 1,984 mean that."""
+    return sm_write(socket, 1984 + k)
+
+
 def sm_write_fds(socket, n, picks):
     return sm_socket(SM_WRITE_WITH_FDS, socket, bytes([n, len(picks)]) + bytes(picks))
 
@@ -341,6 +346,14 @@ SOCKET_MODEL_SEEDS = {
     "half_close_peer_writes_pending": CONNECTED + sm_fault(SM_SEND_BUFFER, 1, 0) +
                                       sm_write(1, 2000) + sm_simple(SM_SHUTDOWN_WRITE, 0) +
                                       (RUN + sm_sized(SM_READ, 0, 100)) * 6,
+    # Shared (borrowed) writes between copied ones, sent in parts; one dropped by Abort, one
+    # left in the buffer of a destroyed socket.
+    "shared_writes": CONNECTED + sm_fault(SM_CAP_SENDS, 0, 9, 3) + sm_write_shared(0, 10) +
+                     sm_write(0, 100) + sm_write_shared(0, 64) + RUN +
+                     sm_sized(SM_READ, 1, 4095) * 3 + RUN + RUN + sm_simple(SM_READ_ALL, 1) +
+                     sm_write_shared(1, 1) + sm_simple(SM_ABORT, 1) + RUN +
+                     sm_fault(SM_SEND_BUFFER, 0, 2) + sm_write_shared(0, 5) + RUN +
+                     sm_simple(SM_DESTROY, 0) + RUN,
     "peer_abort_while_writing": CONNECTED + sm_write(0, 2000) + sm_simple(SM_ABORT, 1) + RUN +
                                 sm_write(0, 10) + RUN,
     "peer_destroyed_with_data_unread": CONNECTED + sm_write(0, 500) + RUN +

@@ -257,11 +257,19 @@ void Endpoint::Connect(const char* name, bool abstract, int timeout_ms) {
 void Endpoint::Write(size_t size) {
   if (!socket_) return;
   Direction* d = out();
-  std::string data(size, 'x');
-  if (d != nullptr) FillStream(d->seed, d->accepted, data.data(), size);
+  // The largest sizes become WriteShared of 16 KiB and more: large enough to be borrowed.
+  const bool shared = size > kLargestCopiedWrite;
+  if (shared) size = kSharedWriteBase + kSharedWriteStep * (size - kLargestCopiedWrite);
+  auto data = std::make_shared<std::string>(size, 'x');
+  if (d != nullptr) FillStream(d->seed, d->accepted, data->data(), size);
   const int64_t limit = socket_->write_buffer_limit();
   const int64_t buffered = socket_->BytesToWrite();
-  const int64_t taken = socket_->Write(data);
+  const int64_t taken = shared ? socket_->WriteShared(*data, data) : socket_->Write(*data);
+  if (shared) {
+    // Borrowed exactly when what was accepted is not copied; only the socket holds it then.
+    FUZZ_CHECK_EQ(data.use_count(), taken >= static_cast<int64_t>(kSharedWriteBase) ? 2 : 1);
+    lent_.push_back(data);
+  }
   if (taken < 0) {
     FUZZ_CHECK_EQ(socket_->error(), Error::kOperation);
     return;
@@ -411,6 +419,9 @@ void Endpoint::Destroy() {
     Detach();
   }
   socket_.reset();  // Emits nothing.
+  // Whatever it still borrowed for WriteShared is released with it.
+  for (const std::weak_ptr<const std::string>& lent : lent_) FUZZ_CHECK(lent.expired());
+  lent_.clear();
 }
 
 void Endpoint::Wait(uint8_t which, int msecs) {

@@ -30,6 +30,13 @@ void FillStream(uint64_t seed, uint64_t offset, char* out, size_t size);
 // Whether `data` is the stream `seed` from `offset` on.
 bool MatchesStream(uint64_t seed, uint64_t offset, std::string_view data);
 
+// Write(size) copies sizes up to kLargestCopiedWrite; a larger size s writes
+// kSharedWriteBase + kSharedWriteStep * (s - kLargestCopiedWrite) bytes with WriteShared, which
+// borrows writes of 16 KiB and more.
+inline constexpr size_t kLargestCopiedWrite = 1984;
+inline constexpr size_t kSharedWriteBase = size_t{16} * 1024;
+inline constexpr size_t kSharedWriteStep = 64;
+
 // One direction of a connection, from its writer to its reader.
 struct Direction {
   uint64_t seed = 0;
@@ -193,6 +200,8 @@ class Endpoint {
   Armed armed_signal_ = Armed::kReadyRead;
   Reentry armed_action_ = Reentry::kAbort;
   uint8_t armed_arg_ = 0;
+  // The buffers of this socket's WriteShared calls: each expires once sent or dropped.
+  std::vector<std::weak_ptr<const std::string>> lent_;
 };
 
 }  // namespace fuzz

@@ -11,7 +11,9 @@
 //                     server listened on: abstract, or a path every second restart), or
 //                     "/tmp/none" when the name byte is odd (kServerNotFound), with
 //                     SetConnectTimeout 0/5/50/30000
-//   kWrite            E, 1..2,048 bytes of its stream
+//   kWrite            E, n = 1..2,048: up to 1,984 bytes of its stream with Write; above,
+//                     16 KiB + 64 * (n - 1,984) bytes with WriteShared, whose buffer the socket
+//                     holds only while it is borrowed and releases when it is destroyed
 //   kWriteWithFds     E, 0..255 bytes (0: refused) with count % 5 fds, each byte picking one
 //                     of 3 files (opened at the first such operation)
 //   kRead kReadAll kReadLine kPeek kSkip kPeekBuffered   E, a size 0..4,095 (PeekBuffered:

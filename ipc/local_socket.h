@@ -176,11 +176,11 @@ class LocalSocket : public LocalSocketTypes {
   // copying it, and holds a copy of `keep_alive` until those bytes have gone to the kernel or
   // were dropped (Abort, a failed connection, a new connection, the destructor). `data` must
   // stay valid and unchanged that long: let `keep_alive` own it (a shared_ptr to the buffer,
-  // or one aliasing its owner). Data under 16 KiB is copied as Write copies it (copying costs
-  // less), keeping nothing. Otherwise exactly Write: the same return values and errors, the
-  // write-buffer limit, the flush and bytes_written. The socket releases its copy of
-  // `keep_alive` where the bytes leave the buffer: in the loop's flush, Flush(), a wait,
-  // Abort(), or the destructor.
+  // or one aliasing its owner; an empty one for data that outlives the socket). Data under 16 KiB
+  // is copied as Write copies it (copying costs less), keeping nothing. Otherwise exactly Write:
+  // the same return values and errors, the write-buffer limit, the flush and bytes_written. The
+  // socket releases its copy of `keep_alive` where the bytes leave the buffer: in the loop's flush,
+  // Flush(), a wait, Abort(), or the destructor.
   int64_t WriteShared(std::string_view data, const std::shared_ptr<const void>& keep_alive);
   // Write with `fds` passed along (SCM_RIGHTS), attached to the first byte of `data`: the peer
   // receives them (TakeReceivedFds) no later than that byte, whatever the coalescing of writes

@@ -4,21 +4,20 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
 namespace ipc {
 namespace internal {
 
 // One block of buffered bytes: [begin, end) of `data` are stored, [end, capacity) is free.
 // 32-bit offsets keep it small: a block holds less than 4 GiB. A borrowed block is a caller's
-// memory, full (capacity == end), kept valid by `keep_alive` (owned by the block's buffer);
-// any other block comes from buffer_block_pool.h.
+// memory, full (capacity == end), kept valid by its ByteBuffer; any other block comes from
+// buffer_block_pool.h.
 struct BufferBlock {
   char* data = nullptr;
   uint32_t capacity = 0;
-  uint32_t begin = 0;                                       // First unread byte.
-  uint32_t end = 0;                                         // One past the last stored byte.
-  const std::shared_ptr<const void>* keep_alive = nullptr;  // Set only for a borrowed block.
+  uint32_t begin = 0;     // First unread byte.
+  uint32_t end = 0;       // One past the last stored byte.
+  bool borrowed = false;  // In the padding: the descriptor stays 24 bytes.
 
   size_t stored() const { return end - begin; }
   size_t room() const { return capacity - end; }
@@ -26,7 +25,7 @@ struct BufferBlock {
 
 // A ring of BufferBlocks with room for two inline, so a buffer holding one or two blocks (the
 // common case) allocates nothing for its bookkeeping. Beyond two it grows on the heap once and
-// keeps that array (32 bytes a slot) until it is destroyed, so a stream that buffers several
+// keeps that array (24 bytes a slot) until it is destroyed, so a stream that buffers several
 // blocks at a time allocates nothing per block either. The heap array's pointer takes the
 // place of the inline slots, which are unused from then on. It owns the descriptors, not the
 // block memory. Not thread-safe.

@@ -1,11 +1,36 @@
 #include "ipc/byte_buffer.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace ipc {
 namespace internal {
+
+// A FIFO of shared_ptrs in one array that keeps its capacity: the released prefix is erased
+// once it is half the array, so steady streaming allocates nothing.
+class ByteBuffer::KeepAlives {
+ public:
+  void Push(const std::shared_ptr<const void>& keep_alive) { entries_.push_back(keep_alive); }
+  void PopFront() {
+    entries_[head_++].reset();
+    if (head_ == entries_.size()) {
+      entries_.clear();
+      head_ = 0;
+    } else if (head_ > entries_.size() / 2) {
+      entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+
+ private:
+  std::vector<std::shared_ptr<const void>> entries_;
+  size_t head_ = 0;  // Entries before it are released (empty).
+};
+
+ByteBuffer::ByteBuffer() = default;
 
 ByteBuffer::~ByteBuffer() {
   Clear();
@@ -47,7 +72,9 @@ void ByteBuffer::AppendBorrowed(std::string_view data,
     block.data = const_cast<char*>(data.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
     block.capacity = static_cast<uint32_t>(n);
     block.end = block.capacity;
-    block.keep_alive = new std::shared_ptr<const void>(keep_alive);
+    block.borrowed = true;
+    if (!keep_alives_) keep_alives_ = std::make_unique<KeepAlives>();
+    keep_alives_->Push(keep_alive);
     blocks_.push_back(block);
     size_ += n;
     data.remove_prefix(n);
@@ -112,9 +139,11 @@ std::string_view ByteBuffer::FrontBlock() const {
 void ByteBuffer::ReleaseFront() {
   const BufferBlock& front = blocks_.front();
   // A borrowed block drops its reference to the caller's buffer; our own goes back to the pool.
-  const bool borrowed = front.keep_alive != nullptr;
-  delete front.keep_alive;
-  if (!borrowed) FreeBlock(front.data, front.capacity);
+  if (front.borrowed) {
+    keep_alives_->PopFront();
+  } else {
+    FreeBlock(front.data, front.capacity);
+  }
   blocks_.pop_front();
 }
 

@@ -30,7 +30,7 @@ class ByteBuffer {
   // short writes then coalesce into the blocks, not into many small iovecs).
   static constexpr size_t kMinBorrowedSize = size_t{16} * 1024;
 
-  ByteBuffer() = default;
+  ByteBuffer();
   ByteBuffer(const ByteBuffer&) = delete;
   ByteBuffer& operator=(const ByteBuffer&) = delete;
   ~ByteBuffer();
@@ -84,7 +84,12 @@ class ByteBuffer {
   // Appends larger than this are split over several blocks.
   static constexpr size_t kMaxBlockSize = size_t{16} << 20;
 
+  // The keep-alives of the borrowed blocks, in block order; made at the first borrow, so a
+  // buffer that never borrows (every read buffer) pays one pointer.
+  class KeepAlives;
+
   BlockQueue blocks_;
+  std::unique_ptr<KeepAlives> keep_alives_;
   char* spare_ = nullptr;  // The large block PrepareAppend handed out, if not the back's room.
   size_t size_ = 0;
 };
